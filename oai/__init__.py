@@ -1,0 +1,58 @@
+"""oaipress: an OAI-PMH 2.0 data provider for journal articles and their rights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from oai.config import load_settings
+from oai.formats import formats
+from oai.rendering import ProtocolRenderer, about_rights
+from oai.store import RENDER_SIGNATURE, Store
+from oai.tokens import TokenCodec
+from oai.verbs import Repository
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Defaults, then OAIPRESS_CONFIG and the environment, then ``overrides`` (tests)."""
+    app = Flask(__name__)
+    settings = load_settings()
+    settings.update(overrides or {})
+    app.config.update(settings)
+    store = Store(settings["OAIPRESS_DATABASE_URL"])
+    renderer = ProtocolRenderer(settings["OAIPRESS_REPOSITORY_IDENTIFIER"])
+    secret = settings["OAIPRESS_SECRET_KEY"] or store.shared_secret()
+    app.config["SECRET_KEY"] = secret
+    app.extensions["oaipress.store"] = store
+    app.extensions["oaipress.renderer"] = renderer
+    app.extensions["oaipress.repository"] = Repository(
+        name=settings["OAIPRESS_REPOSITORY_NAME"],
+        base_url=settings["OAIPRESS_BASE_URL"] or "",
+        admin_emails=tuple(
+            e.strip() for e in str(settings["OAIPRESS_ADMIN_EMAIL"]).split(",") if e.strip()
+        ),
+        identifier=settings["OAIPRESS_REPOSITORY_IDENTIFIER"],
+        metadata_license=settings["OAIPRESS_METADATA_LICENSE"],
+        formats=formats(),
+        codec=TokenCodec(secret, settings["OAIPRESS_TOKEN_TTL"]),
+        about=about_rights(settings["OAIPRESS_METADATA_LICENSE"]),
+        records_page_size=settings["OAIPRESS_LIST_RECORDS_PAGE_SIZE"],
+        identifiers_page_size=settings["OAIPRESS_LIST_IDENTIFIERS_PAGE_SIZE"],
+        sets_page_size=settings["OAIPRESS_LIST_SETS_PAGE_SIZE"],
+    )
+    stored_signature = store.setting(RENDER_SIGNATURE)
+    if stored_signature is None:
+        store.set_setting(RENDER_SIGNATURE, renderer.signature())
+    app.extensions["oaipress.stale"] = stored_signature not in (None, renderer.signature())
+    if settings["OAIPRESS_PROXY_COUNT"]:
+        count = settings["OAIPRESS_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count, x_prefix=count
+        )
+
+    from oai.views import bp
+
+    app.register_blueprint(bp)
+    return app

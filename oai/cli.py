@@ -1,0 +1,272 @@
+"""The ``oaipress`` console script: import, export, delete, rebuild, sets, serve, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from oai.config import ConfigError, load_settings
+from oai.rendering import ProtocolRenderer
+from oai.store import RENDER_SIGNATURE, Store
+from records.ingest import ImportRejected, delete_record, import_records, rerender
+from records.models import OAISet
+from records.queries import iter_records, record_to_dict
+from records.validate import SET_SPEC_RE, format_datestamp
+
+DEMO_DATABASE = "sqlite:///oaipress-demo.sqlite"
+
+
+def _settings(database_url: str | None = None) -> dict[str, Any]:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if database_url:
+        settings["OAIPRESS_DATABASE_URL"] = database_url
+    return settings
+
+
+def _open(
+    settings: dict[str, Any], *, check_signature: bool = True
+) -> tuple[Store, ProtocolRenderer]:
+    try:
+        store = Store(settings["OAIPRESS_DATABASE_URL"])
+    except Exception as exc:  # noqa: BLE001 - any driver error is a user-facing problem here
+        raise click.ClickException(
+            f"cannot open the database {settings['OAIPRESS_DATABASE_URL']}: {exc}"
+        ) from exc
+    renderer = ProtocolRenderer(settings["OAIPRESS_REPOSITORY_IDENTIFIER"])
+    stored = store.setting(RENDER_SIGNATURE)
+    if stored is None:
+        store.set_setting(RENDER_SIGNATURE, renderer.signature())
+    elif check_signature and stored != renderer.signature():
+        raise click.ClickException(
+            f"the store was rendered for '{stored}' but the configuration says "
+            f"'{renderer.signature()}'; run `oaipress rebuild` first"
+        )
+    return store, renderer
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Any]:
+    """A progress bar on a terminal; silent when output goes to a file or a pipe."""
+    if sys.stderr.isatty() and total:
+        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+            yield bar.update
+    else:
+        yield lambda _n: None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="oaipress")
+def cli() -> None:
+    """oaipress: an OAI-PMH 2.0 data provider for journal articles and their rights."""
+
+
+def _lines(stream: IO[bytes], advance: Any) -> Iterator[bytes]:
+    for line in stream:
+        advance(len(line))
+        yield line
+
+
+def run_import(
+    settings: dict[str, Any],
+    path: str,
+    *,
+    skip_invalid: bool,
+    keep_datestamps: bool,
+    batch_size: int = 500,
+) -> None:
+    store, renderer = _open(settings)
+    size = 0 if path == "-" else os.path.getsize(path)
+    stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    try:
+        with _progress(size, "importing") as advance, store.transaction() as session:
+            summary = import_records(
+                session,
+                _lines(stream, advance),
+                renderer,
+                keep_datestamps=keep_datestamps,
+                skip_invalid=skip_invalid,
+                batch_size=batch_size,
+            )
+    except ImportRejected as rejected:
+        for error in rejected.summary.errors:
+            click.echo(f"{path}: {error}", err=True)
+        more = rejected.summary.rejected - len(rejected.summary.errors)
+        if more > 0:
+            click.echo(f"{path}: … and {more} more bad line(s)", err=True)
+        raise click.ClickException(
+            f"{rejected.summary.rejected} bad line(s) in {path}; nothing was stored "
+            "(--skip-invalid stores the good lines)"
+        ) from None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+        store.dispose()
+    for error in summary.errors:
+        click.echo(f"{path}: skipped {error}", err=True)
+    click.echo(f"{path}: {summary}", err=True)
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--skip-invalid", is_flag=True, help="Store the good lines and report the bad.")
+@click.option("--keep-datestamps", is_flag=True, help="Honour each line's datestamp (migrations).")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def import_command(file: str, skip_invalid: bool, keep_datestamps: bool, batch_size: int) -> None:
+    """Import records from a JSON Lines FILE (- for standard input), upserting by id."""
+    run_import(
+        _settings(),
+        file,
+        skip_invalid=skip_invalid,
+        keep_datestamps=keep_datestamps,
+        batch_size=batch_size,
+    )
+
+
+@cli.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
+def export_command(file: IO[str]) -> None:
+    """Write every record, tombstones and datestamps included, as JSON Lines."""
+    store, _ = _open(_settings(), check_signature=False)
+    count = 0
+    with store.session() as session:
+        for record in iter_records(session):
+            line = record_to_dict(record)
+            line["datestamp"] = format_datestamp(record.datestamp)
+            file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            count += 1
+    click.echo(f"exported {count} record(s)", err=True)
+
+
+@cli.command("delete")
+@click.argument("record_id")
+def delete_command(record_id: str) -> None:
+    """Replace a record by a persistent tombstone (identifier, datestamp and sets stay)."""
+    store, renderer = _open(_settings())
+    with store.transaction() as session:
+        found = delete_record(session, record_id, renderer)
+    if not found:
+        raise click.ClickException(f"no record has the id {record_id!r}")
+    click.echo(f"deleted {record_id}", err=True)
+
+
+@cli.command("rebuild")
+def rebuild_command() -> None:
+    """Render every record again (after an upgrade or a new repository identifier)."""
+    store, renderer = _open(_settings(), check_signature=False)
+    with store.session() as session:
+        from records.queries import ListWindow, count_window
+
+        total = count_window(session, ListWindow(None, None, None))
+    with _progress(total, "rendering") as advance, store.transaction() as session:
+        count = rerender(session, renderer, progress=advance)
+    store.set_setting(RENDER_SIGNATURE, renderer.signature())
+    click.echo(f"rendered {count} record(s)", err=True)
+
+
+@cli.command("set")
+@click.argument("spec")
+@click.argument("name")
+@click.option("--description", default=None, help="Shown in ListSets as dc:description.")
+def set_command(spec: str, name: str, description: str | None) -> None:
+    """Name a set (and describe it) for ListSets; records join sets on import."""
+    if not SET_SPEC_RE.fullmatch(spec):
+        raise click.ClickException(f"{spec!r} is not a setSpec (e.g. 'cac' or 'cac:ART')")
+    store, _ = _open(_settings(), check_signature=False)
+    with store.transaction() as session:
+        session.merge(OAISet(spec=spec, name=name, description=description))
+    click.echo(f"set {spec}: {name}", err=True)
+
+
+def serve_app(settings: dict[str, Any], host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from oai import create_app
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 120)
+
+        def load(self) -> Any:
+            return create_app(settings)
+
+    click.echo(f"Serving OAI-PMH at http://{host}:{port}/oai", err=True)
+    _Server().run()
+
+
+def _serve_options(function: Any) -> Any:
+    function = click.option("--host", default="127.0.0.1", show_default=True)(function)
+    function = click.option(
+        "--port", default=8000, show_default=True, type=click.IntRange(1, 65535)
+    )(function)
+    function = click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))(
+        function
+    )
+    function = click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))(
+        function
+    )
+    return function
+
+
+@cli.command("serve")
+@_serve_options
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the repository with gunicorn (a production WSGI server)."""
+    settings = _settings()
+    _open(settings)  # create the schema and check the store before workers start
+    serve_app(settings, host, port, workers, threads)
+
+
+@cli.command("demo")
+@_serve_options
+@click.option("--database", default=DEMO_DATABASE, show_default=True, help="SQLAlchemy URL.")
+def demo_command(host: str, port: int, workers: int, threads: int, database: str) -> None:
+    """Load the example article into a SQLite database (made once, then reused) and serve it."""
+    settings = _settings(database)
+    example = resources.files("records") / "examples" / "article-587.jsonl"
+    with resources.as_file(example) as path:
+        run_import(settings, str(path), skip_invalid=False, keep_datestamps=False)
+    store, _ = _open(settings)
+    with store.transaction() as session:
+        session.merge(OAISet(spec="cac", name="Central Asia and the Caucasus"))
+    store.dispose()
+    click.echo(
+        f"Try: curl 'http://{host}:{port}/oai?verb=ListRecords&metadataPrefix=oai_dc'", err=True
+    )
+    serve_app(settings, host, port, workers, threads)
+
+
+@cli.command("get")
+@click.argument("path")
+def get_command(path: str) -> None:
+    """Answer one request in-process and print it, e.g. oaipress get '/oai?verb=Identify'."""
+    from oai import create_app
+
+    app = create_app(_settings())
+    response = app.test_client().get(path)
+    sys.stdout.buffer.write(response.get_data())
+    if response.status_code >= 400:
+        raise click.ClickException(f"HTTP {response.status_code}")
+
+
+def main() -> None:  # pragma: no cover
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    Path.cwd()
+    main()

@@ -1,0 +1,48 @@
+"""The registry of metadata formats (§3.4): prefix → namespace, schema and crosswalk.
+
+A format is one module that builds an lxml element from a canonical record (the
+interchange form in records.validate) and registers itself here. Adding MARCXML, MODS
+or DataCite adds an entry; nothing else changes. ``version`` is part of every stored
+rendition, so bumping it marks that format's stored renditions stale for
+``oaipress rebuild``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+@dataclass(frozen=True)
+class MetadataFormat:
+    prefix: str
+    namespace: str
+    schema: str
+    version: str
+    build: Callable[[dict[str, Any]], etree._Element]
+
+    def render(self, record: dict[str, Any]) -> bytes:
+        return etree.tostring(self.build(record), encoding="UTF-8", xml_declaration=False)
+
+
+REGISTRY: dict[str, MetadataFormat] = {}
+
+
+def register(fmt: MetadataFormat) -> MetadataFormat:
+    if fmt.prefix in REGISTRY:
+        raise ValueError(f"metadata format {fmt.prefix!r} is registered twice")
+    REGISTRY[fmt.prefix] = fmt
+    return fmt
+
+
+def formats() -> dict[str, MetadataFormat]:
+    """All registered formats, importing the built-in ones on first use."""
+    from oai.formats import oai_dc  # noqa: F401  (registers itself)
+
+    return REGISTRY

@@ -1,0 +1,94 @@
+"""Language codes per format (metadata.md §6): BCP 47 in, ISO 639-2/B or 639-3 out."""
+
+from __future__ import annotations
+
+# ISO 639-1 → (ISO 639-2/B, ISO 639-3). 639-3 equals 639-2/T for these languages.
+_CODES: dict[str, tuple[str, str]] = {
+    "af": ("afr", "afr"),
+    "ar": ("ara", "ara"),
+    "az": ("aze", "aze"),
+    "be": ("bel", "bel"),
+    "bg": ("bul", "bul"),
+    "bn": ("ben", "ben"),
+    "bs": ("bos", "bos"),
+    "ca": ("cat", "cat"),
+    "cs": ("cze", "ces"),
+    "cy": ("wel", "cym"),
+    "da": ("dan", "dan"),
+    "de": ("ger", "deu"),
+    "el": ("gre", "ell"),
+    "en": ("eng", "eng"),
+    "eo": ("epo", "epo"),
+    "es": ("spa", "spa"),
+    "et": ("est", "est"),
+    "eu": ("baq", "eus"),
+    "fa": ("per", "fas"),
+    "fi": ("fin", "fin"),
+    "fr": ("fre", "fra"),
+    "ga": ("gle", "gle"),
+    "gl": ("glg", "glg"),
+    "he": ("heb", "heb"),
+    "hi": ("hin", "hin"),
+    "hr": ("hrv", "hrv"),
+    "hu": ("hun", "hun"),
+    "hy": ("arm", "hye"),
+    "id": ("ind", "ind"),
+    "is": ("ice", "isl"),
+    "it": ("ita", "ita"),
+    "ja": ("jpn", "jpn"),
+    "ka": ("geo", "kat"),
+    "kk": ("kaz", "kaz"),
+    "ko": ("kor", "kor"),
+    "ky": ("kir", "kir"),
+    "la": ("lat", "lat"),
+    "lt": ("lit", "lit"),
+    "lv": ("lav", "lav"),
+    "mk": ("mac", "mkd"),
+    "mn": ("mon", "mon"),
+    "ms": ("may", "msa"),
+    "mt": ("mlt", "mlt"),
+    "nb": ("nob", "nob"),
+    "nl": ("dut", "nld"),
+    "nn": ("nno", "nno"),
+    "no": ("nor", "nor"),
+    "pl": ("pol", "pol"),
+    "pt": ("por", "por"),
+    "ro": ("rum", "ron"),
+    "ru": ("rus", "rus"),
+    "sk": ("slo", "slk"),
+    "sl": ("slv", "slv"),
+    "sq": ("alb", "sqi"),
+    "sr": ("srp", "srp"),
+    "sv": ("swe", "swe"),
+    "sw": ("swa", "swa"),
+    "ta": ("tam", "tam"),
+    "tg": ("tgk", "tgk"),
+    "th": ("tha", "tha"),
+    "tk": ("tuk", "tuk"),
+    "tr": ("tur", "tur"),
+    "uk": ("ukr", "ukr"),
+    "ur": ("urd", "urd"),
+    "uz": ("uzb", "uzb"),
+    "vi": ("vie", "vie"),
+    "zh": ("chi", "zho"),
+}
+
+
+def _primary(tag: str) -> str:
+    return tag.split("-")[0].lower()
+
+
+def iso639_3(tag: str) -> str:
+    """OpenAIRE/DRIVER best practice for dc:language; unknown tags pass through."""
+    primary = _primary(tag)
+    if len(primary) == 3:
+        return primary
+    return _CODES.get(primary, (primary, primary))[1]
+
+
+def iso639_2b(tag: str) -> str:
+    """MARC 008/041 and MODS iso639-2b; unknown two-letter tags pass through."""
+    primary = _primary(tag)
+    if len(primary) == 3:
+        return primary
+    return _CODES.get(primary, (primary, primary))[0]

@@ -1,0 +1,96 @@
+"""The /oai endpoint (§3.1): GET and POST, one error path, streamed and compressed output."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from flask import Blueprint, Response, current_app, request
+from lxml import etree
+from sqlalchemy.exc import DBAPIError
+
+from oai.arguments import parse_request
+from oai.errors import BadArgument, OAIError
+from oai.store import Store
+from oai.verbs import VERB_HANDLERS, Repository
+from oai.writer import envelope, oai, serialize, streamed
+from records.validate import utc_now
+
+bp = Blueprint("oai", __name__)
+log = logging.getLogger(__name__)
+CONTENT_TYPE = "text/xml; charset=utf-8"
+
+
+def _repository() -> Repository:
+    repo: Repository = current_app.extensions["oaipress.repository"]
+    if not repo.base_url:
+        repo = replace(repo, base_url=request.base_url)
+    return repo
+
+
+def _arguments() -> list[tuple[str, str]]:
+    if request.method == "POST":
+        if request.mimetype != "application/x-www-form-urlencoded":
+            raise BadArgument("POST requests must be application/x-www-form-urlencoded (§3.1.1.2)")
+        return list(request.form.items(multi=True))
+    return list(request.args.items(multi=True))
+
+
+def _unavailable(message: str) -> Response:
+    retry_after = str(current_app.config["OAIPRESS_RETRY_AFTER"])
+    response = Response(message + "\n", status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = retry_after
+    return response
+
+
+@bp.route("/oai", methods=["GET", "POST"])
+def endpoint() -> Response:
+    if current_app.extensions["oaipress.stale"]:
+        return _unavailable(
+            "The store was rendered for another repository identifier; run `oaipress rebuild`."
+        )
+    response_date = utc_now()
+    repo = _repository()
+    store: Store = current_app.extensions["oaipress.store"]
+    attributes: dict[str, str] | None = None
+    try:
+        oai_request = parse_request(_arguments())
+        attributes = {"verb": oai_request.verb, **oai_request.arguments}
+        with store.session() as session:
+            reply = VERB_HANDLERS[oai_request.verb](repo, session, oai_request)
+    except OAIError as error:
+        root = envelope(response_date, repo.base_url, attributes if error.echoes_request else None)
+        element = etree.SubElement(root, oai("error"), code=error.code)
+        element.text = error.message
+        return _respond([serialize(root)])
+    except DBAPIError:
+        log.exception("the database cannot answer")
+        return _unavailable("The repository's database is unavailable; please retry later.")
+    root = envelope(response_date, repo.base_url, attributes)
+    root.append(reply.element)
+    if reply.pieces is None:
+        return _respond([serialize(root)])
+    return _respond(streamed(root, reply.element, reply.pieces))
+
+
+def _respond(chunks: Iterable[bytes]) -> Response:
+    encoding = request.accept_encodings.best_match(["gzip", "deflate"], default=None)
+    if encoding:
+        chunks = _compress(chunks, encoding)
+    response = Response(chunks, content_type=CONTENT_TYPE)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+def _compress(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    """gzip or zlib-wrapped deflate (RFC 9110 'deflate'), as §3.1.3 lets the client ask."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31 if encoding == "gzip" else 15)
+    for chunk in chunks:
+        data = compressor.compress(chunk)
+        if data:
+            yield data
+    yield compressor.flush()

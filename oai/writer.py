@@ -1,0 +1,74 @@
+"""The response envelope (§3.2) and its streaming.
+
+Small responses are built as one tree. List responses are written as: the envelope
+up to the verb element, then the stored record bytes one after another, then the
+resumptionToken and the closing tags, in chunks, so memory holds one page at most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from lxml import etree
+
+from oai.formats import XSI_NS
+from oai.rendering import OAI_NS
+from records.validate import format_datestamp
+
+OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+CHUNK_SIZE = 64 * 1024
+# Fixed text that marks where streamed content goes; it never comes from a request.
+_SPLIT = "\u2063oaipress-stream\u2063"
+
+
+def oai(name: str) -> str:
+    return f"{{{OAI_NS}}}{name}"
+
+
+def envelope(
+    response_date: datetime, base_url: str, request_attributes: dict[str, str] | None
+) -> etree._Element:
+    root = etree.Element(oai("OAI-PMH"), nsmap={None: OAI_NS, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_NS} {OAI_SCHEMA}")
+    etree.SubElement(root, oai("responseDate")).text = format_datestamp(response_date)
+    request = etree.SubElement(root, oai("request"))
+    request.text = base_url
+    for name, value in (request_attributes or {}).items():
+        request.set(name, value)
+    return root
+
+
+def serialize(root: etree._Element) -> bytes:
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+def streamed(
+    root: etree._Element, holder: etree._Element, pieces: Iterable[bytes]
+) -> Iterator[bytes]:
+    """Serialise ``root`` with ``pieces`` written as the first content of ``holder``."""
+    holder.text = _SPLIT
+    head, tail = serialize(root).split(_SPLIT.encode("utf-8"))
+    buffer = [head]
+    size = len(head)
+    for piece in pieces:
+        buffer.append(piece)
+        size += len(piece)
+        if size >= CHUNK_SIZE:
+            yield b"".join(buffer)
+            buffer, size = [], 0
+    buffer.append(tail)
+    yield b"".join(buffer)
+
+
+def resumption_token(
+    token: str, cursor: int, total: int, expiration: datetime | None
+) -> etree._Element:
+    """The resumptionToken element (§3.5); an empty token marks the last page."""
+    element = etree.Element(oai("resumptionToken"))
+    element.text = token or None
+    element.set("completeListSize", str(total))
+    element.set("cursor", str(cursor))
+    if token and expiration is not None:
+        element.set("expirationDate", format_datestamp(expiration))
+    return element

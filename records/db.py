@@ -1,0 +1,58 @@
+"""Engines and sessions for SQLite and PostgreSQL, and the store's own errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.models import Base
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached or is too busy; callers answer 503, not 500."""
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine tuned for the backend.
+
+    SQLite gets WAL (readers never block the writer, so a harvest can run during an
+    import) and a busy timeout (several gunicorn workers share one file).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {"timeout": 30})
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            if parsed.database not in (None, "", ":memory:"):
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def create_schema(engine: Engine) -> None:
+    """Bring the schema to the current version (Alembic-managed when available)."""
+    from records.migrate import upgrade
+
+    upgrade(engine)
+
+
+def drop_schema(engine: Engine) -> None:
+    Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")

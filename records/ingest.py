@@ -1,0 +1,441 @@
+"""Writing records: upsert by id in batches, with datestamps that move only on change.
+
+The caller owns the transaction (``with session.begin():``), so a file with a bad
+line stores nothing: :func:`import_records` raises :class:`ImportRejected` after it
+has read the whole input and listed every bad line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from records.models import (
+    ArticleFile,
+    Author,
+    OAISet,
+    Record,
+    Reference,
+    Rendition,
+    RightsStatement,
+    SetMembership,
+)
+from records.validate import RecordError, content_hash, normalize_record, utc_now
+
+MAX_REPORTED_ERRORS = 100
+
+
+class Renderer(Protocol):
+    """Turns a canonical record into the bytes the protocol serves."""
+
+    def header(self, local_id: str, datestamp: datetime, sets: list[str], deleted: bool) -> bytes:
+        """The record's ``<header>`` element."""
+        ...
+
+    def metadata(self, record: dict[str, Any]) -> list[tuple[str, str, bytes]]:
+        """``(prefix, format version, serialised metadata element)`` for every format."""
+        ...
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    errors: list[LineError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.deleted} deleted, {self.rejected} rejected"
+        )
+
+
+class ImportRejected(Exception):
+    """The input had bad lines and the caller did not ask to skip them."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__(f"{summary.rejected} bad line(s); nothing was stored")
+        self.summary = summary
+
+
+@dataclass
+class _Item:
+    line: int
+    record: dict[str, Any]
+    datestamp: datetime | None
+
+
+def parse_lines(lines: Iterable[str | bytes], summary: ImportSummary) -> Iterator[_Item]:
+    """Yield the valid records of a JSON Lines stream, noting the bad ones in ``summary``."""
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                _reject(summary, LineError(number, "(encoding)", f"not UTF-8 at byte {exc.start}"))
+                continue
+        else:
+            text = raw
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+            record, datestamp = normalize_record(obj)
+        except json.JSONDecodeError as exc:
+            message = f"invalid JSON: {exc.msg} at column {exc.colno}"
+            _reject(summary, LineError(number, "(json)", message))
+            continue
+        except RecordError as exc:
+            _reject(summary, LineError(number, exc.field, exc.message))
+            continue
+        yield _Item(number, record, datestamp)
+
+
+def _reject(summary: ImportSummary, error: LineError) -> None:
+    summary.rejected += 1
+    if len(summary.errors) < MAX_REPORTED_ERRORS:
+        summary.errors.append(error)
+
+
+def set_ancestry(specs: Iterable[str]) -> dict[str, bool]:
+    """Every spec a record belongs to, mapped to whether it was declared directly."""
+    result: dict[str, bool] = {}
+    for spec in specs:
+        parts = spec.split(":")
+        for depth in range(1, len(parts) + 1):
+            ancestor = ":".join(parts[:depth])
+            result[ancestor] = result.get(ancestor, False) or ancestor == spec
+    return result
+
+
+def tombstone(local_id: str, sets: list[str]) -> dict[str, Any]:
+    return {"id": local_id, "deleted": True, "sets": sets}
+
+
+class RecordWriter:
+    """Writes batches of canonical records with bulk statements (no per-row ORM work)."""
+
+    def __init__(
+        self,
+        session: Session,
+        renderer: Renderer,
+        *,
+        keep_datestamps: bool = False,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.session = session
+        self.renderer = renderer
+        self.keep_datestamps = keep_datestamps
+        self.now = now
+        self.known_sets: set[str] = set(session.scalars(select(OAISet.spec)))
+
+    def write(self, items: list[_Item], summary: ImportSummary) -> None:
+        # A later line with the same id wins; it is written in a later batch.
+        pending: dict[str, _Item] = {}
+        for item in items:
+            if item.record["id"] in pending:
+                self._write_batch(list(pending.values()), summary)
+                pending = {}
+            pending[item.record["id"]] = item
+        if pending:
+            self._write_batch(list(pending.values()), summary)
+
+    def _write_batch(self, items: list[_Item], summary: ImportSummary) -> None:
+        ids = [item.record["id"] for item in items]
+        existing = {
+            row.local_id: row
+            for row in self.session.execute(
+                select(
+                    Record.pk,
+                    Record.local_id,
+                    Record.content_hash,
+                    Record.datestamp,
+                    Record.deleted,
+                ).where(Record.local_id.in_(ids))
+            )
+        }
+        kept_sets = self._direct_sets(
+            [
+                existing[i.record["id"]].pk
+                for i in items
+                if i.record.get("deleted")
+                and i.record["sets"] is None
+                and i.record["id"] in existing
+            ]
+        )
+        now = self.now()
+        changes: list[tuple[dict[str, Any], datetime, int | None]] = []
+        for item in items:
+            record = item.record
+            old = existing.get(record["id"])
+            if record.get("deleted"):
+                sets = record["sets"]
+                if sets is None:
+                    sets = kept_sets.get(old.pk, []) if old else []
+                record = tombstone(record["id"], sets)
+            digest = content_hash(record)
+            wanted = item.datestamp if self.keep_datestamps and item.datestamp else None
+            if old and old.content_hash == digest and (wanted is None or wanted == old.datestamp):
+                summary.unchanged += 1
+                continue
+            if record["deleted"]:
+                summary.deleted += 1
+            elif old is None:
+                summary.added += 1
+            else:
+                summary.updated += 1
+            changes.append((record, wanted or now, old.pk if old else None))
+        if changes:
+            self._store(changes)
+
+    def _direct_sets(self, pks: list[int]) -> dict[int, list[str]]:
+        if not pks:
+            return {}
+        result: dict[int, list[str]] = {pk: [] for pk in pks}
+        rows = self.session.execute(
+            select(SetMembership.record_pk, SetMembership.set_spec)
+            .where(SetMembership.record_pk.in_(pks), SetMembership.direct)
+            .order_by(SetMembership.record_pk, SetMembership.set_spec)
+        )
+        for pk, spec in rows:
+            result[pk].append(spec)
+        return result
+
+    def _store(self, changes: list[tuple[dict[str, Any], datetime, int | None]]) -> None:
+        session = self.session
+        old_pks = [pk for _, _, pk in changes if pk is not None]
+        if old_pks:
+            for table in (
+                Author,
+                ArticleFile,
+                Reference,
+                RightsStatement,
+                SetMembership,
+                Rendition,
+            ):
+                session.execute(delete(table).where(table.record_pk.in_(old_pks)))
+            session.execute(
+                update(Record).execution_options(synchronize_session=False),
+                [
+                    {"pk": pk, **self._record_row(record, stamp)}
+                    for record, stamp, pk in changes
+                    if pk is not None
+                ],
+            )
+        new = [(record, stamp) for record, stamp, pk in changes if pk is None]
+        pks = {pk: pk for pk in old_pks}
+        if new:
+            inserted = session.execute(
+                insert(Record).returning(Record.pk, Record.local_id, sort_by_parameter_order=True),
+                [self._record_row(record, stamp) for record, stamp in new],
+            )
+            new_pks = {local_id: pk for pk, local_id in inserted}
+        else:
+            new_pks = {}
+        children: dict[type, list[dict[str, Any]]] = {
+            t: []
+            for t in (Author, ArticleFile, Reference, RightsStatement, SetMembership, Rendition)
+        }
+        new_specs: set[str] = set()
+        for record, stamp, old_pk in changes:
+            pk = old_pk if old_pk is not None else new_pks[record["id"]]
+            pks[pk] = pk
+            for spec, direct in set_ancestry(record["sets"]).items():
+                children[SetMembership].append(
+                    {
+                        "record_pk": pk,
+                        "set_spec": spec,
+                        "direct": direct,
+                        "datestamp": stamp,
+                        "local_id": record["id"],
+                    }
+                )
+                if spec not in self.known_sets:
+                    new_specs.add(spec)
+            if record["deleted"]:
+                continue
+            children[Author].extend(
+                {"record_pk": pk, "position": i, **author}
+                for i, author in enumerate(record["authors"])
+            )
+            children[ArticleFile].extend(
+                {"record_pk": pk, "position": i, **f} for i, f in enumerate(record["files"])
+            )
+            children[Reference].extend(
+                {"record_pk": pk, "position": i, "citation": text}
+                for i, text in enumerate(record["references"])
+            )
+            children[RightsStatement].append({"record_pk": pk, **record["rights"]})
+            children[Rendition].extend(
+                {"record_pk": pk, "prefix": prefix, "version": version, "xml": xml}
+                for prefix, version, xml in self.renderer.metadata(record)
+            )
+        for table, rows in children.items():
+            if rows:
+                session.execute(insert(table), rows)
+        if new_specs:
+            session.execute(insert(OAISet), [{"spec": s, "name": s} for s in sorted(new_specs)])
+            self.known_sets |= new_specs
+
+    def _record_row(self, record: dict[str, Any], stamp: datetime) -> dict[str, Any]:
+        header = self.renderer.header(record["id"], stamp, record["sets"], record["deleted"])
+        row: dict[str, Any] = {
+            "local_id": record["id"],
+            "datestamp": stamp,
+            "deleted": record["deleted"],
+            "content_hash": content_hash(record),
+            "header_xml": header,
+        }
+        if record["deleted"]:
+            row.update(dict.fromkeys(ARTICLE_COLUMNS))
+            return row
+        journal = record["journal"] or {}
+        row.update(
+            title=record["title"],
+            language=record["language"],
+            abstract=record["abstract"],
+            keywords=record["keywords"],
+            journal_title=journal.get("title"),
+            journal_issn=journal.get("issn"),
+            journal_eissn=journal.get("eissn"),
+            journal_publisher=journal.get("publisher"),
+            volume=record["volume"],
+            issue=record["issue"],
+            pages=record["pages"],
+            published=record["published"],
+            doi=record["doi"],
+            url=record["url"],
+            extra=record.get("extra"),
+        )
+        return row
+
+
+ARTICLE_COLUMNS = (
+    "title",
+    "language",
+    "abstract",
+    "keywords",
+    "journal_title",
+    "journal_issn",
+    "journal_eissn",
+    "journal_publisher",
+    "volume",
+    "issue",
+    "pages",
+    "published",
+    "doi",
+    "url",
+    "extra",
+)
+
+
+def import_records(
+    session: Session,
+    lines: Iterable[str | bytes],
+    renderer: Renderer,
+    *,
+    keep_datestamps: bool = False,
+    skip_invalid: bool = False,
+    batch_size: int = 500,
+    now: Callable[[], datetime] = utc_now,
+) -> ImportSummary:
+    """Upsert every record of a JSON Lines stream, in batches of ``batch_size``.
+
+    Raises :class:`ImportRejected` when a line is bad and ``skip_invalid`` is false;
+    the caller must then roll back (what was written so far is in the same transaction).
+    """
+    summary = ImportSummary()
+    writer = RecordWriter(session, renderer, keep_datestamps=keep_datestamps, now=now)
+    batch: list[_Item] = []
+    for item in parse_lines(lines, summary):
+        if summary.rejected and not skip_invalid:
+            continue  # keep reading to report every bad line, but write nothing more
+        batch.append(item)
+        if len(batch) >= batch_size:
+            writer.write(batch, summary)
+            batch = []
+    if summary.rejected and not skip_invalid:
+        raise ImportRejected(summary)
+    if batch:
+        writer.write(batch, summary)
+    return summary
+
+
+def delete_record(
+    session: Session, local_id: str, renderer: Renderer, *, now: Callable[[], datetime] = utc_now
+) -> bool:
+    """Turn a record into a persistent tombstone. False when there is no such record."""
+    if session.scalar(select(Record.pk).where(Record.local_id == local_id)) is None:
+        return False
+    summary = ImportSummary()
+    RecordWriter(session, renderer, now=now).write(
+        [_Item(0, {"id": local_id, "deleted": True, "sets": None}, None)], summary
+    )
+    return True
+
+
+def rerender(
+    session: Session,
+    renderer: Renderer,
+    *,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Render every stored record again (after an upgrade or a change of identifier).
+
+    Datestamps stay: the records themselves did not change.
+    """
+    from records.queries import iter_records, record_to_dict
+
+    count = 0
+    batch: list[tuple[int, dict[str, Any], datetime]] = []
+
+    def flush() -> None:
+        pks = [pk for pk, _, _ in batch]
+        session.execute(delete(Rendition).where(Rendition.record_pk.in_(pks)))
+        session.execute(
+            update(Record).execution_options(synchronize_session=False),
+            [
+                {"pk": pk, "header_xml": renderer.header(r["id"], stamp, r["sets"], r["deleted"])}
+                for pk, r, stamp in batch
+            ],
+        )
+        renditions = [
+            {"record_pk": pk, "prefix": prefix, "version": version, "xml": xml}
+            for pk, record, _ in batch
+            if not record["deleted"]
+            for prefix, version, xml in renderer.metadata(record)
+        ]
+        if renditions:
+            session.execute(insert(Rendition), renditions)
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for stored in iter_records(session, batch_size):
+        batch.append((stored.pk, record_to_dict(stored), stored.datestamp))
+        count += 1
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return count

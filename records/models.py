@@ -1,0 +1,185 @@
+"""The record store's tables.
+
+Layout choices, all driven by the protocol's queries:
+
+* ``records`` holds one row per item, live or deleted, with the datestamp and the
+  pre-rendered ``<header>``; selective harvesting by date is a range scan of the
+  ``(datestamp, local_id)`` index and pages resume by keyset on the same pair.
+* ``record_sets`` repeats ``datestamp`` and ``local_id`` beside each set membership
+  (ancestors of hierarchical specs included) so that a harvest of one set is a range
+  scan of ``(set_spec, datestamp, local_id)`` with no join needed to order it.
+* ``renditions`` holds each record's metadata already serialised per format, so a
+  List response is a keyset scan plus concatenation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Record(Base):
+    """An item: an article, or the tombstone of a deleted one."""
+
+    __tablename__ = "records"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    local_id: Mapped[str] = mapped_column(String(512), unique=True)
+    datestamp: Mapped[datetime] = mapped_column(DateTime)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    header_xml: Mapped[bytes] = mapped_column(LargeBinary)
+
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(35))
+    abstract: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    journal_title: Mapped[str | None] = mapped_column(Text)
+    journal_issn: Mapped[str | None] = mapped_column(String(9))
+    journal_eissn: Mapped[str | None] = mapped_column(String(9))
+    journal_publisher: Mapped[str | None] = mapped_column(Text)
+    volume: Mapped[str | None] = mapped_column(String(64))
+    issue: Mapped[str | None] = mapped_column(String(64))
+    pages: Mapped[str | None] = mapped_column(String(64))
+    published: Mapped[str | None] = mapped_column(String(10))
+    doi: Mapped[str | None] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    authors: Mapped[list[Author]] = relationship(
+        order_by="Author.position", cascade="all, delete-orphan", lazy="raise"
+    )
+    files: Mapped[list[ArticleFile]] = relationship(
+        order_by="ArticleFile.position", cascade="all, delete-orphan", lazy="raise"
+    )
+    references: Mapped[list[Reference]] = relationship(
+        order_by="Reference.position", cascade="all, delete-orphan", lazy="raise"
+    )
+    rights: Mapped[RightsStatement | None] = relationship(
+        cascade="all, delete-orphan", lazy="raise"
+    )
+    memberships: Mapped[list[SetMembership]] = relationship(
+        cascade="all, delete-orphan", lazy="raise"
+    )
+
+    __table_args__ = (Index("ix_records_datestamp_local_id", "datestamp", "local_id"),)
+
+
+class Author(Base):
+    __tablename__ = "authors"
+
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family: Mapped[str] = mapped_column(Text)
+    given: Mapped[str | None] = mapped_column(Text)
+    orcid: Mapped[str | None] = mapped_column(String(19))
+    affiliation: Mapped[str | None] = mapped_column(Text)
+
+
+class ArticleFile(Base):
+    __tablename__ = "files"
+
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    mime_type: Mapped[str | None] = mapped_column(String(255))
+    label: Mapped[str | None] = mapped_column(Text)
+
+
+class Reference(Base):
+    __tablename__ = "article_references"
+
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citation: Mapped[str] = mapped_column(Text)
+
+
+class RightsStatement(Base):
+    """The article's rights: never the metadata's, which is repository policy."""
+
+    __tablename__ = "rights_statements"
+
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    )
+    license: Mapped[str | None] = mapped_column(Text)
+    license_name: Mapped[str | None] = mapped_column(Text)
+    statement: Mapped[str | None] = mapped_column(Text)
+    holder: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    access: Mapped[str] = mapped_column(String(16))
+    embargo_until: Mapped[str | None] = mapped_column(String(10))
+
+
+class SetMembership(Base):
+    """One row per (record, set) including every ancestor of a hierarchical spec.
+
+    ``direct`` marks the specs the record declares; only those appear in its header.
+    """
+
+    __tablename__ = "record_sets"
+
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    )
+    set_spec: Mapped[str] = mapped_column(String(255), primary_key=True)
+    direct: Mapped[bool] = mapped_column(Boolean)
+    datestamp: Mapped[datetime] = mapped_column(DateTime)
+    local_id: Mapped[str] = mapped_column(String(512))
+
+    __table_args__ = (
+        Index("ix_record_sets_spec_datestamp_local_id", "set_spec", "datestamp", "local_id"),
+    )
+
+
+class OAISet(Base):
+    __tablename__ = "sets"
+
+    spec: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Rendition(Base):
+    """A record's metadata serialised in one format, tagged with the format's version."""
+
+    __tablename__ = "renditions"
+
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    )
+    prefix: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StoreSetting(Base):
+    """Facts about the store itself, e.g. what its headers were rendered for."""
+
+    __tablename__ = "store_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
