@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -84,9 +85,12 @@ def run_import(
     skip_invalid: bool,
     keep_datestamps: bool,
     batch_size: int = 500,
+    jobs: int | None = None,
 ) -> None:
     store, renderer = _open(settings)
     size = 0 if path == "-" else os.path.getsize(path)
+    if jobs is None:  # worker processes pay off only for large files
+        jobs = (os.cpu_count() or 1) if size > 4_000_000 or path == "-" else 1
     stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     try:
         with _progress(size, "importing") as advance, store.transaction() as session:
@@ -97,6 +101,7 @@ def run_import(
                 keep_datestamps=keep_datestamps,
                 skip_invalid=skip_invalid,
                 batch_size=batch_size,
+                jobs=jobs,
             )
     except ImportRejected as rejected:
         for error in rejected.summary.errors:
@@ -122,7 +127,15 @@ def run_import(
 @click.option("--skip-invalid", is_flag=True, help="Store the good lines and report the bad.")
 @click.option("--keep-datestamps", is_flag=True, help="Honour each line's datestamp (migrations).")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
-def import_command(file: str, skip_invalid: bool, keep_datestamps: bool, batch_size: int) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes that check and render lines [default: CPU count for large files].",
+)
+def import_command(
+    file: str, skip_invalid: bool, keep_datestamps: bool, batch_size: int, jobs: int | None
+) -> None:
     """Import records from a JSON Lines FILE (- for standard input), upserting by id."""
     run_import(
         _settings(),
@@ -130,6 +143,7 @@ def import_command(file: str, skip_invalid: bool, keep_datestamps: bool, batch_s
         skip_invalid=skip_invalid,
         keep_datestamps=keep_datestamps,
         batch_size=batch_size,
+        jobs=jobs,
     )
 
 
@@ -142,6 +156,9 @@ def export_command(file: IO[str]) -> None:
     with store.session() as session:
         for record in iter_records(session):
             line = record_to_dict(record)
+            # Unknown fields are kept under "extra" but arrived at the top level: put them
+            # back there, or a re-import would nest them and change the record.
+            line.update(line.pop("extra", None) or {})
             line["datestamp"] = format_datestamp(record.datestamp)
             file.write(json.dumps(line, ensure_ascii=False) + "\n")
             count += 1
@@ -172,6 +189,20 @@ def rebuild_command() -> None:
         count = rerender(session, renderer, progress=advance)
     store.set_setting(RENDER_SIGNATURE, renderer.signature())
     click.echo(f"rendered {count} record(s)", err=True)
+
+
+@cli.command("lift-embargoes")
+def lift_embargoes_command() -> None:
+    """Re-stamp records whose embargo has ended (run daily, e.g. from cron)."""
+    from records.embargo import lift_embargoes
+
+    store, renderer = _open(_settings())
+    today = datetime.now(UTC).date()
+    with store.transaction() as session:
+        lifted = lift_embargoes(session, renderer, today)
+    for local_id in lifted:
+        click.echo(f"open access from today: {local_id}", err=True)
+    click.echo(f"{len(lifted)} embargo(es) ended", err=True)
 
 
 @cli.command("set")

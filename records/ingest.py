@@ -8,12 +8,13 @@ has read the whole input and listed every bad line.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from records.models import (
@@ -21,7 +22,6 @@ from records.models import (
     Author,
     OAISet,
     Record,
-    Reference,
     Rendition,
     RightsStatement,
     SetMembership,
@@ -82,11 +82,31 @@ class _Item:
     line: int
     record: dict[str, Any]
     datestamp: datetime | None
+    #: metadata already rendered (by a worker process of records.pipeline), if any
+    renditions: list[tuple[str, str, bytes]] | None = None
 
 
-def parse_lines(lines: Iterable[str | bytes], summary: ImportSummary) -> Iterator[_Item]:
+class _NotJSON(ValueError):
+    """A number JSON (RFC 8259) cannot express: Python's json reads NaN, Infinity and 1e999,
+    PostgreSQL's json type refuses them mid-import, and a title would become "nan"."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJSON(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJSON(f"the number {text[:40]} is out of range")
+    return value
+
+
+def parse_lines(
+    lines: Iterable[str | bytes], summary: ImportSummary, first_line: int = 1
+) -> Iterator[_Item]:
     """Yield the valid records of a JSON Lines stream, noting the bad ones in ``summary``."""
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=first_line):
         if isinstance(raw, bytes):
             try:
                 text = raw.decode("utf-8")
@@ -98,11 +118,14 @@ def parse_lines(lines: Iterable[str | bytes], summary: ImportSummary) -> Iterato
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
             record, datestamp = normalize_record(obj)
         except json.JSONDecodeError as exc:
             message = f"invalid JSON: {exc.msg} at column {exc.colno}"
             _reject(summary, LineError(number, "(json)", message))
+            continue
+        except _NotJSON as exc:
+            _reject(summary, LineError(number, "(json)", f"invalid JSON: {exc}"))
             continue
         except RecordError as exc:
             _reject(summary, LineError(number, exc.field, exc.message))
@@ -147,6 +170,8 @@ class RecordWriter:
         self.keep_datestamps = keep_datestamps
         self.now = now
         self.known_sets: set[str] = set(session.scalars(select(OAISet.spec)))
+        self._digests: dict[int, str] = {}
+        self._prerendered: dict[str, list[tuple[str, str, bytes]]] = {}
 
     def write(self, items: list[_Item], summary: ImportSummary) -> None:
         # A later line with the same id wins; it is written in a later batch.
@@ -160,6 +185,8 @@ class RecordWriter:
             self._write_batch(list(pending.values()), summary)
 
     def _write_batch(self, items: list[_Item], summary: ImportSummary) -> None:
+        self._digests.clear()  # keyed by id(): valid only while this batch's dicts live
+        self._prerendered = {i.record["id"]: i.renditions for i in items if i.renditions}
         ids = [item.record["id"] for item in items]
         existing = {
             row.local_id: row
@@ -192,7 +219,7 @@ class RecordWriter:
                 if sets is None:
                     sets = kept_sets.get(old.pk, []) if old else []
                 record = tombstone(record["id"], sets)
-            digest = content_hash(record)
+            digest = self._digests[id(record)] = content_hash(record)
             wanted = item.datestamp if self.keep_datestamps and item.datestamp else None
             if old and old.content_hash == digest and (wanted is None or wanted == old.datestamp):
                 summary.unchanged += 1
@@ -206,6 +233,11 @@ class RecordWriter:
             changes.append((record, wanted or now, old.pk if old else None))
         if changes:
             self._store(changes)
+
+    def restamp(self, records: list[tuple[dict[str, Any], int]]) -> None:
+        """Render stored records again under a new datestamp (what they disseminate changed)."""
+        if records:
+            self._store([(record, self.now(), pk) for record, pk in records])
 
     def _direct_sets(self, pks: list[int]) -> dict[int, list[str]]:
         if not pks:
@@ -227,7 +259,6 @@ class RecordWriter:
             for table in (
                 Author,
                 ArticleFile,
-                Reference,
                 RightsStatement,
                 SetMembership,
                 Rendition,
@@ -244,16 +275,18 @@ class RecordWriter:
         new = [(record, stamp) for record, stamp, pk in changes if pk is None]
         pks = {pk: pk for pk in old_pks}
         if new:
-            inserted = session.execute(
-                insert(Record).returning(Record.pk, Record.local_id, sort_by_parameter_order=True),
+            table = Record.__table__
+            inserted = session.connection().execute(
+                table.insert().returning(
+                    table.c.pk, table.c.local_id, sort_by_parameter_order=True
+                ),
                 [self._record_row(record, stamp) for record, stamp in new],
             )
             new_pks = {local_id: pk for pk, local_id in inserted}
         else:
             new_pks = {}
         children: dict[type, list[dict[str, Any]]] = {
-            t: []
-            for t in (Author, ArticleFile, Reference, RightsStatement, SetMembership, Rendition)
+            t: [] for t in (Author, ArticleFile, RightsStatement, SetMembership, Rendition)
         }
         new_specs: set[str] = set()
         for record, stamp, old_pk in changes:
@@ -280,20 +313,20 @@ class RecordWriter:
             children[ArticleFile].extend(
                 {"record_pk": pk, "position": i, **f} for i, f in enumerate(record["files"])
             )
-            children[Reference].extend(
-                {"record_pk": pk, "position": i, "citation": text}
-                for i, text in enumerate(record["references"])
-            )
             children[RightsStatement].append({"record_pk": pk, **record["rights"]})
             children[Rendition].extend(
                 {"record_pk": pk, "prefix": prefix, "version": version, "xml": xml}
-                for prefix, version, xml in self.renderer.metadata(record)
+                for prefix, version, xml in (
+                    self._prerendered.get(record["id"]) or self.renderer.metadata(record)
+                )
             )
         for table, rows in children.items():
             if rows:
-                session.execute(insert(table), rows)
+                session.connection().execute(table.__table__.insert(), rows)
         if new_specs:
-            session.execute(insert(OAISet), [{"spec": s, "name": s} for s in sorted(new_specs)])
+            session.connection().execute(
+                OAISet.__table__.insert(), [{"spec": s, "name": s} for s in sorted(new_specs)]
+            )
             self.known_sets |= new_specs
 
     def _record_row(self, record: dict[str, Any], stamp: datetime) -> dict[str, Any]:
@@ -302,7 +335,7 @@ class RecordWriter:
             "local_id": record["id"],
             "datestamp": stamp,
             "deleted": record["deleted"],
-            "content_hash": content_hash(record),
+            "content_hash": self._digests.pop(id(record), None) or content_hash(record),
             "header_xml": header,
         }
         if record["deleted"]:
@@ -314,6 +347,7 @@ class RecordWriter:
             language=record["language"],
             abstract=record["abstract"],
             keywords=record["keywords"],
+            references=record["references"],
             journal_title=journal.get("title"),
             journal_issn=journal.get("issn"),
             journal_eissn=journal.get("eissn"),
@@ -334,6 +368,7 @@ ARTICLE_COLUMNS = (
     "language",
     "abstract",
     "keywords",
+    "references",
     "journal_title",
     "journal_issn",
     "journal_eissn",
@@ -357,8 +392,12 @@ def import_records(
     skip_invalid: bool = False,
     batch_size: int = 500,
     now: Callable[[], datetime] = utc_now,
+    jobs: int = 1,
 ) -> ImportSummary:
     """Upsert every record of a JSON Lines stream, in batches of ``batch_size``.
+
+    With ``jobs`` > 1, lines are checked and rendered by that many worker processes
+    while this one writes: the bulk of an import's work is Python, not the database.
 
     Raises :class:`ImportRejected` when a line is bad and ``skip_invalid`` is false;
     the caller must then roll back (what was written so far is in the same transaction).
@@ -366,7 +405,13 @@ def import_records(
     summary = ImportSummary()
     writer = RecordWriter(session, renderer, keep_datestamps=keep_datestamps, now=now)
     batch: list[_Item] = []
-    for item in parse_lines(lines, summary):
+    if jobs > 1:
+        from records.pipeline import prepared_items
+
+        items = prepared_items(lines, renderer, summary, jobs, batch_size)
+    else:
+        items = parse_lines(lines, summary)
+    for item in items:
         if summary.rejected and not skip_invalid:
             continue  # keep reading to report every bad line, but write nothing more
         batch.append(item)
@@ -426,7 +471,7 @@ def rerender(
             for prefix, version, xml in renderer.metadata(record)
         ]
         if renditions:
-            session.execute(insert(Rendition), renditions)
+            session.connection().execute(Rendition.__table__.insert(), renditions)
         if progress:
             progress(len(batch))
         batch.clear()

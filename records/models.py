@@ -51,6 +51,8 @@ class Record(Base):
     language: Mapped[str | None] = mapped_column(String(35))
     abstract: Mapped[str | None] = mapped_column(Text)
     keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    # Raw citation strings, in order: never queried one by one, so one JSON list.
+    references: Mapped[list[str] | None] = mapped_column(JSON)
     journal_title: Mapped[str | None] = mapped_column(Text)
     journal_issn: Mapped[str | None] = mapped_column(String(9))
     journal_eissn: Mapped[str | None] = mapped_column(String(9))
@@ -68,9 +70,6 @@ class Record(Base):
     )
     files: Mapped[list[ArticleFile]] = relationship(
         order_by="ArticleFile.position", cascade="all, delete-orphan", lazy="raise"
-    )
-    references: Mapped[list[Reference]] = relationship(
-        order_by="Reference.position", cascade="all, delete-orphan", lazy="raise"
     )
     rights: Mapped[RightsStatement | None] = relationship(
         cascade="all, delete-orphan", lazy="raise"
@@ -105,16 +104,6 @@ class ArticleFile(Base):
     url: Mapped[str] = mapped_column(Text)
     mime_type: Mapped[str | None] = mapped_column(String(255))
     label: Mapped[str | None] = mapped_column(Text)
-
-
-class Reference(Base):
-    __tablename__ = "article_references"
-
-    record_pk: Mapped[int] = mapped_column(
-        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    citation: Mapped[str] = mapped_column(Text)
 
 
 class RightsStatement(Base):

@@ -159,7 +159,7 @@ def record_to_dict(record: Record) -> dict[str, Any]:
         "doi": record.doi,
         "url": record.url,
         "files": [{"url": f.url, "mime_type": f.mime_type, "label": f.label} for f in record.files],
-        "references": [r.citation for r in record.references],
+        "references": list(record.references or []),
         "rights": {
             "license": rights.license,
             "license_name": rights.license_name,
@@ -188,7 +188,6 @@ def iter_records(session: Session, batch_size: int = 500) -> Iterator[Record]:
             .options(
                 selectinload(Record.authors),
                 selectinload(Record.files),
-                selectinload(Record.references),
                 selectinload(Record.rights),
                 selectinload(Record.memberships),
             )

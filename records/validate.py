@@ -35,6 +35,17 @@ CC_RE = re.compile(
     r"(?:/([a-z]{2}(?:-[a-z]+)?))?/?(?:legalcode(?:\.[a-z-]+)?|deed\.[a-zA-Z-]+)?",
     re.IGNORECASE,
 )
+# Bounded columns of records.models: a longer value is a bad line, not a database
+# error (PostgreSQL refuses it mid-import; SQLite would store it silently).
+MAX_LENGTHS = {
+    "language": 35,
+    "volume": 64,
+    "issue": 64,
+    "pages": 64,
+    "doi": 512,
+    "mime_type": 255,
+    "set_spec": 255,
+}
 # Characters XML 1.0 cannot carry (§2.2 Char), lone surrogates included.
 NOT_XML_CHAR_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -103,6 +114,28 @@ def check_xml_text(value: str, field: str) -> str:
             "cannot appear in XML 1.0",
         )
     return value
+
+
+def _bounded(value: str | None, column: str, field: str) -> str | None:
+    """Refuse what the store's column cannot hold, naming the field."""
+    limit = MAX_LENGTHS[column]
+    if value is not None and len(value) > limit:
+        raise RecordError(field, f"is {len(value)} characters long; at most {limit} are allowed")
+    return value
+
+
+def _check_json_text(value: Any, field: str) -> None:
+    """Unknown fields are kept as they came, so every string in them (keys too) must be
+    XML text; serialising them to JSON first would hide C0 controls behind \\u escapes."""
+    if isinstance(value, str):
+        check_xml_text(value, field)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json_text(item, f"{field}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_xml_text(key, field)
+            _check_json_text(item, f"{field}.{key}")
 
 
 def _text(obj: dict[str, Any], key: str, field: str, *, required: bool = False) -> str | None:
@@ -215,6 +248,7 @@ def normalize_sets(obj: dict[str, Any]) -> list[str]:
     for i, spec in enumerate(_list(obj, "sets", "sets")):
         if not isinstance(spec, str) or not SET_SPEC_RE.fullmatch(spec):
             raise RecordError(f"sets[{i}]", f"{spec!r} is not a setSpec (e.g. 'cac' or 'cac:ART')")
+        _bounded(spec, "set_spec", f"sets[{i}]")
         if spec not in specs:
             specs.append(spec)
     return sorted(specs)  # membership has no order; sorting keeps the hash stable
@@ -265,7 +299,9 @@ def _files(obj: dict[str, Any]) -> list[dict[str, Any]]:
         assert url is not None
         if not URL_RE.fullmatch(url):
             raise RecordError(f"{field}.url", f"{url!r} is not an http(s) URL")
-        mime = _text(raw, "mime_type", f"{field}.mime_type")
+        mime = _bounded(
+            _text(raw, "mime_type", f"{field}.mime_type"), "mime_type", f"{field}.mime_type"
+        )
         if mime and not MIME_RE.fullmatch(mime):
             raise RecordError(f"{field}.mime_type", f"{mime!r} is not a media type")
         files.append(
@@ -341,7 +377,7 @@ def normalize_record(obj: Any) -> tuple[dict[str, Any], datetime | None]:
     assert url is not None
     if not URL_RE.fullmatch(url):
         raise RecordError("url", f"{url!r} is not an http(s) URL")
-    language = _text(obj, "language", "language")
+    language = _bounded(_text(obj, "language", "language"), "language", "language")
     if language and not LANGUAGE_RE.fullmatch(language):
         raise RecordError("language", f"{language!r} is not a BCP 47 language tag")
     published = _text(obj, "published", "published", required=True)
@@ -349,8 +385,9 @@ def normalize_record(obj: Any) -> tuple[dict[str, Any], datetime | None]:
     doi = _text(obj, "doi", "doi")
     abstract = _text(obj, "abstract", "abstract")
     extra = {k: v for k, v in obj.items() if k not in TOP_LEVEL_FIELDS}
-    if extra:
-        check_xml_text(json.dumps(extra, ensure_ascii=False), "(extra fields)")
+    for key, value in extra.items():
+        check_xml_text(key, "(field name)")
+        _check_json_text(value, key)
     record = {
         "id": local_id,
         "title": _text(obj, "title", "title", required=True),
@@ -359,11 +396,11 @@ def normalize_record(obj: Any) -> tuple[dict[str, Any], datetime | None]:
         "abstract": strip_html(abstract) if abstract else None,
         "keywords": _strings(obj, "keywords", html=True),
         "journal": _journal(obj),
-        "volume": _text(obj, "volume", "volume"),
-        "issue": _text(obj, "issue", "issue"),
-        "pages": _text(obj, "pages", "pages"),
+        "volume": _bounded(_text(obj, "volume", "volume"), "volume", "volume"),
+        "issue": _bounded(_text(obj, "issue", "issue"), "issue", "issue"),
+        "pages": _bounded(_text(obj, "pages", "pages"), "pages", "pages"),
         "published": _checked_date(published, "published", W3CDTF_RE),
-        "doi": normalize_doi(doi) if doi else None,
+        "doi": _bounded(normalize_doi(doi), "doi", "doi") if doi else None,
         "url": url,
         "files": _files(obj),
         "references": _strings(obj, "references"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 02:37:16.256001
+Create Date: 2026-11-29 02:39:20.582850
 """
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=35), nullable=True),
         sa.Column("abstract", sa.Text(), nullable=True),
         sa.Column("keywords", sa.JSON(), nullable=True),
+        sa.Column("references", sa.JSON(), nullable=True),
         sa.Column("journal_title", sa.Text(), nullable=True),
         sa.Column("journal_issn", sa.String(length=9), nullable=True),
         sa.Column("journal_eissn", sa.String(length=9), nullable=True),
@@ -59,14 +60,6 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
-    )
-    op.create_table(
-        "article_references",
-        sa.Column("record_pk", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("citation", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["record_pk"], ["records.pk"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("record_pk", "position"),
     )
     op.create_table(
         "authors",
@@ -141,7 +134,6 @@ def downgrade() -> None:
     op.drop_table("record_sets")
     op.drop_table("files")
     op.drop_table("authors")
-    op.drop_table("article_references")
     op.drop_table("store_settings")
     op.drop_table("sets")
     with op.batch_alter_table("records", schema=None) as batch_op:
