@@ -21,7 +21,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = load_settings()
     settings.update(overrides or {})
     app.config.update(settings)
-    store = Store(settings["OAIPRESS_DATABASE_URL"])
+    store = Store(
+        settings["OAIPRESS_DATABASE_URL"], read_url=settings["OAIPRESS_READ_DATABASE_URL"]
+    )
     renderer = ProtocolRenderer(settings["OAIPRESS_REPOSITORY_IDENTIFIER"])
     secret = settings["OAIPRESS_SECRET_KEY"] or store.shared_secret()
     app.config["SECRET_KEY"] = secret

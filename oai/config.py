@@ -14,6 +14,7 @@ CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
 
 DEFAULTS: dict[str, Any] = {
     "OAIPRESS_DATABASE_URL": "sqlite:///oaipress.sqlite",
+    "OAIPRESS_READ_DATABASE_URL": None,
     "OAIPRESS_BASE_URL": None,
     "OAIPRESS_REPOSITORY_NAME": "oaipress repository",
     "OAIPRESS_ADMIN_EMAIL": "admin@example.org",

@@ -18,16 +18,24 @@ TOKEN_SECRET = "token_secret"
 
 
 class Store:
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, read_url: str | None = None, create: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = make_session_factory(self.engine)
+        # Protocol requests only read: they may go to a replica of the primary.
+        self.read_engine = make_engine(read_url) if read_url else self.engine
+        self.read_sessions = make_session_factory(self.read_engine)
         if create:
             create_schema(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self.sessions() as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        with self.read_sessions() as session:
             yield session
 
     @contextmanager
@@ -59,3 +67,4 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()
