@@ -2,8 +2,9 @@
 
 Two parts:
 
-* :func:`load` pre-renders a deliberately minimal ``oai_dc`` blob per record with lxml
-  (title, creators, date, identifiers) and the record's ``<header>``, and stores
+* :func:`load` pre-renders an ``oai_dc`` blob per record with lxml (the same Dublin Core
+  fields oaipress serves, so both answers carry about as many bytes) and the record's
+  ``<header>``, and stores
   ``(datestamp, id, header_xml, metadata_xml)`` in one SQLite table indexed on
   ``(datestamp, id)``;
 * :func:`make_app` returns a WSGI app that answers Identify, ListRecords (100 records a
@@ -73,10 +74,39 @@ def render(rec: dict, repo_id: str) -> tuple[str, str, bytes, bytes | None]:
     for author in rec.get("authors") or ():
         name = author["family"] + (f", {author['given']}" if author.get("given") else "")
         etree.SubElement(dc, f"{{{DC}}}creator").text = name
-    etree.SubElement(dc, f"{{{DC}}}date").text = rec["published"]
-    etree.SubElement(dc, f"{{{DC}}}identifier").text = rec["url"]
-    if rec.get("doi"):
-        etree.SubElement(dc, f"{{{DC}}}identifier").text = rec["doi"]
+    # The same Dublin Core fields oaipress serves, so both responses carry as many bytes.
+    journal = rec.get("journal") or {}
+    rights = rec.get("rights") or {}
+    values = (
+        [("subject", k) for k in rec.get("keywords") or ()]
+        + [
+            ("description", rec.get("abstract")),
+            ("publisher", journal.get("publisher") or journal.get("title")),
+            ("date", rec["published"]),
+            ("type", "info:eu-repo/semantics/article"),
+            ("type", "info:eu-repo/semantics/publishedVersion"),
+            ("type", "Text"),
+            ("format", "application/pdf" if rec.get("files") else None),
+            ("identifier", rec["url"]),
+            ("identifier", f"https://doi.org/{rec['doi']}" if rec.get("doi") else None),
+            (
+                "source",
+                f"{journal.get('title')}; Vol. {rec.get('volume')} No. {rec.get('issue')} "
+                f"({rec['published'][:4]}); {rec.get('pages')}",
+            ),
+            ("source", journal.get("issn")),
+            ("language", rec.get("language")),
+        ]
+        + [("relation", f["url"]) for f in rec.get("files") or ()]
+        + [
+            ("rights", f"info:eu-repo/semantics/{rights.get('access', 'open')}Access"),
+            ("rights", rights.get("statement")),
+            ("rights", rights.get("license")),
+        ]
+    )
+    for name, text in values:
+        if text:
+            etree.SubElement(dc, f"{{{DC}}}{name}").text = text
     return datestamp, identifier, header_xml, etree.tostring(dc, encoding="utf-8")
 
 
@@ -91,8 +121,10 @@ def load(corpus_path: str, sqlite_path: str) -> int:
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("CREATE TABLE records (id TEXT PRIMARY KEY, datestamp TEXT NOT NULL,"
-                     " header_xml BLOB NOT NULL, metadata_xml BLOB)")
+        conn.execute(
+            "CREATE TABLE records (id TEXT PRIMARY KEY, datestamp TEXT NOT NULL,"
+            " header_xml BLOB NOT NULL, metadata_xml BLOB)"
+        )
         insert = "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)"
         batch = []
         with open(corpus_path, encoding="utf-8") as fh:
@@ -147,12 +179,15 @@ def make_app(db_path: str, base_url: str | None = None):
         verb = args.get("verb")
         if verb == "Identify" and args.keys() == {"verb"}:
             earliest = db().execute("SELECT min(datestamp) FROM records").fetchone()[0]
-            return "", [(
-                f"<Identify><repositoryName>baseline</repositoryName><baseURL>{escape(base)}"
-                "</baseURL><protocolVersion>2.0</protocolVersion><adminEmail>bench@example.org"
-                f"</adminEmail><earliestDatestamp>{earliest or '1970-01-01T00:00:00Z'}"
-                "</earliestDatestamp><deletedRecord>persistent</deletedRecord>"
-                "<granularity>YYYY-MM-DDThh:mm:ssZ</granularity></Identify>").encode()]
+            return "", [
+                (
+                    f"<Identify><repositoryName>baseline</repositoryName><baseURL>{escape(base)}"
+                    "</baseURL><protocolVersion>2.0</protocolVersion><adminEmail>bench@example.org"
+                    f"</adminEmail><earliestDatestamp>{earliest or '1970-01-01T00:00:00Z'}"
+                    "</earliestDatestamp><deletedRecord>persistent</deletedRecord>"
+                    "<granularity>YYYY-MM-DDThh:mm:ssZ</granularity></Identify>"
+                ).encode()
+            ]
         if verb == "GetRecord" and args.keys() == {"verb", "identifier", "metadataPrefix"}:
             if args["metadataPrefix"] != "oai_dc":
                 return "cannotDisseminateFormat", []
@@ -173,15 +208,19 @@ def make_app(db_path: str, base_url: str | None = None):
             sql, params = COLUMNS, []
         else:
             return "badArgument", []
-        rows = db().execute(sql + " ORDER BY datestamp, id LIMIT ?",
-                            (*params, PAGE_SIZE + 1)).fetchall()
+        rows = (
+            db()
+            .execute(sql + " ORDER BY datestamp, id LIMIT ?", (*params, PAGE_SIZE + 1))
+            .fetchall()
+        )
         if not rows:
             return ("noRecordsMatch" if not params else "badResumptionToken"), []
         body = [b"<ListRecords>"] + [_record(row) for row in rows[:PAGE_SIZE]]
         if len(rows) > PAGE_SIZE:
             last = rows[PAGE_SIZE - 1]
-            body.append(f"<resumptionToken>{escape(last[0] + '|' + last[1])}"
-                        "</resumptionToken>".encode())
+            body.append(
+                f"<resumptionToken>{escape(last[0] + '|' + last[1])}</resumptionToken>".encode()
+            )
         elif params:
             body.append(b"<resumptionToken/>")
         return "", body + [b"</ListRecords>"]
@@ -202,17 +241,23 @@ def make_app(db_path: str, base_url: str | None = None):
         else:
             error, body = verb_body(args)
         if error:
-            attrs = "" if error in ("badVerb", "badArgument") else "".join(
-                f" {k}={quoteattr(v)}" for k, v in args.items())
+            attrs = (
+                ""
+                if error in ("badVerb", "badArgument")
+                else "".join(f" {k}={quoteattr(v)}" for k, v in args.items())
+            )
             body = [f"<error code={quoteattr(error)}>{error}</error>".encode()]
         else:
             attrs = "".join(f" {k}={quoteattr(v)}" for k, v in args.items())
         head = ENVELOPE_HEAD.format(
             date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            request=f"<request{attrs}>{escape(base)}</request>")
+            request=f"<request{attrs}>{escape(base)}</request>",
+        )
         payload = b"".join([head.encode(), *body, b"</OAI-PMH>\n"])
-        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
-                                  ("Content-Length", str(len(payload)))])
+        start_response(
+            "200 OK",
+            [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(payload)))],
+        )
         return [payload]
 
     return app

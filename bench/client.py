@@ -70,8 +70,7 @@ class Client:
     def _roundtrip(self, url: str) -> tuple[int, str | None, bytes]:
         for attempt in range(2):
             if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port,
-                                                       timeout=self.timeout)
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
                 self.conn.request("GET", url, headers={"Accept-Encoding": "identity"})
                 resp = self.conn.getresponse()
@@ -79,8 +78,12 @@ class Client:
                 if resp.will_close:
                     self.close()
                 return resp.status, resp.getheader("Retry-After"), body
-            except (http.client.RemoteDisconnected, BrokenPipeError,
-                    ConnectionResetError, http.client.CannotSendRequest):
+            except (
+                http.client.RemoteDisconnected,
+                BrokenPipeError,
+                ConnectionResetError,
+                http.client.CannotSendRequest,
+            ):
                 # a kept-alive connection the server had closed: one fresh try
                 self.close()
                 self.reconnects += 1
@@ -130,10 +133,18 @@ def page_params(prefix: str, token: str | None, args: dict[str, str]) -> dict[st
     return {"verb": "ListRecords", "metadataPrefix": prefix, **args}
 
 
-def harvest(base_url: str, prefix: str = "oai_dc", *, start_token: str | None = None,
-            max_pages: int | None = None, wrap: bool = False, time_limit: float | None = None,
-            tokens: list[str] | None = None, timeout: float = 120.0,
-            **args: str) -> tuple[int, float, list[float]]:
+def harvest(
+    base_url: str,
+    prefix: str = "oai_dc",
+    *,
+    start_token: str | None = None,
+    max_pages: int | None = None,
+    wrap: bool = False,
+    time_limit: float | None = None,
+    tokens: list[str] | None = None,
+    timeout: float = 120.0,
+    **args: str,
+) -> tuple[int, float, list[float]]:
     """Follow resumptionTokens from the first page (or ``start_token``).
 
     Returns ``(records, seconds, page_latencies)``. ``args`` are extra ListRecords
@@ -159,16 +170,23 @@ def harvest(base_url: str, prefix: str = "oai_dc", *, start_token: str | None = 
                 if not wrap:
                     break
             if time_limit is not None and time.perf_counter() - started > time_limit:
-                raise HarvestError(f"harvest of {base_url} over {time_limit:.0f} s "
-                                   f"after {len(latencies)} pages, {records} records")
+                raise HarvestError(
+                    f"harvest of {base_url} over {time_limit:.0f} s "
+                    f"after {len(latencies)} pages, {records} records"
+                )
         else:
             if max_pages is None:
                 raise HarvestError(f"more than {MAX_PAGES} pages: is the token loop endless?")
     return records, time.perf_counter() - started, latencies
 
 
-def time_page(base_url: str, token: str | None = None, prefix: str = "oai_dc",
-              repeat: int = 1, timeout: float = 120.0) -> list[float]:
+def time_page(
+    base_url: str,
+    token: str | None = None,
+    prefix: str = "oai_dc",
+    repeat: int = 1,
+    timeout: float = 120.0,
+) -> list[float]:
     """Latencies of ``repeat`` requests for one ListRecords page (first page if no token)."""
     out = []
     with Client(base_url, timeout=timeout) as client:
@@ -179,8 +197,13 @@ def time_page(base_url: str, token: str | None = None, prefix: str = "oai_dc",
     return out
 
 
-def time_pages(base_url: str, tokens: list[str | None], repeat: int, prefix: str = "oai_dc",
-               timeout: float = 120.0) -> list[list[float]]:
+def time_pages(
+    base_url: str,
+    tokens: list[str | None],
+    repeat: int,
+    prefix: str = "oai_dc",
+    timeout: float = 120.0,
+) -> list[list[float]]:
     """Latencies of each page in ``tokens``, requested in turn ``repeat`` times over.
 
     Interleaving the pages spreads the machine's drift evenly over them.
@@ -195,9 +218,14 @@ def time_pages(base_url: str, tokens: list[str | None], repeat: int, prefix: str
     return out
 
 
-def get_records(base_url: str, identifiers: list[str], prefix: str = "oai_dc",
-                errors: dict[str, int] | None = None, time_limit: float | None = None,
-                timeout: float = 120.0) -> list[float]:
+def get_records(
+    base_url: str,
+    identifiers: list[str],
+    prefix: str = "oai_dc",
+    errors: dict[str, int] | None = None,
+    time_limit: float | None = None,
+    timeout: float = 120.0,
+) -> list[float]:
     """Latency of GetRecord for each identifier, in order.
 
     Error answers (``idDoesNotExist`` ...) are counted into ``errors`` if given, and
@@ -207,8 +235,9 @@ def get_records(base_url: str, identifiers: list[str], prefix: str = "oai_dc",
     started = time.perf_counter()
     with Client(base_url, timeout=timeout) as client:
         for identifier in identifiers:
-            body, latency = client.get({"verb": "GetRecord", "identifier": identifier,
-                                        "metadataPrefix": prefix})
+            body, latency = client.get(
+                {"verb": "GetRecord", "identifier": identifier, "metadataPrefix": prefix}
+            )
             latencies.append(latency)
             error = ERROR_RE.search(body)
             if error is not None:

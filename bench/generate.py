@@ -85,12 +85,24 @@ Katarzyna Piotr Eva Petr Dorottya Ágnes Björn Astrid Rafael Beatriz
 """.split()
 
 AFFILIATIONS = [
-    "University of Tartu", "Nazarbayev University", "Charles University", "KU Leuven",
-    "University of Bologna", "Sorbonne Université", "Universidad de Chile",
-    "University of Cape Town", "Kyoto University", "Tsinghua University",
-    "Indian Institute of Science", "University of Toronto", "Leibniz Institute",
-    "Institute of Oriental Studies, Russian Academy of Sciences", "Uppsala University",
-    "University of Nairobi", "Universidade de São Paulo", "Aalto University",
+    "University of Tartu",
+    "Nazarbayev University",
+    "Charles University",
+    "KU Leuven",
+    "University of Bologna",
+    "Sorbonne Université",
+    "Universidad de Chile",
+    "University of Cape Town",
+    "Kyoto University",
+    "Tsinghua University",
+    "Indian Institute of Science",
+    "University of Toronto",
+    "Leibniz Institute",
+    "Institute of Oriental Studies, Russian Academy of Sciences",
+    "Uppsala University",
+    "University of Nairobi",
+    "Universidade de São Paulo",
+    "Aalto University",
 ]
 
 KEYWORDS = """
@@ -103,8 +115,11 @@ media;elections
 """.replace("\n", "").split(";")
 
 PUBLISHERS = [
-    "CA&CC Press", "Example University Press", "Open Scholarly Publishing",
-    "Institute for Regional Studies", "Nordic Academic Press",
+    "CA&CC Press",
+    "Example University Press",
+    "Open Scholarly Publishing",
+    "Institute for Regional Studies",
+    "Nordic Academic Press",
 ]
 
 #: Content words with function words mixed in (about one in four).
@@ -112,10 +127,14 @@ POOL = WORDS + FILLER * 2
 
 LANGUAGES = ["en"] * 18 + ["fr", "de", "ru", "es"]
 
-CC_BY = ("https://creativecommons.org/licenses/by/4.0/",
-         "Creative Commons Attribution 4.0 International")
-CC_BY_NC = ("https://creativecommons.org/licenses/by-nc/4.0/",
-            "Creative Commons Attribution-NonCommercial 4.0 International")
+CC_BY = (
+    "https://creativecommons.org/licenses/by/4.0/",
+    "Creative Commons Attribution 4.0 International",
+)
+CC_BY_NC = (
+    "https://creativecommons.org/licenses/by-nc/4.0/",
+    "Creative Commons Attribution-NonCommercial 4.0 International",
+)
 
 
 def orcid_check_digit(base15: str) -> str:
@@ -130,7 +149,7 @@ def orcid_check_digit(base15: str) -> str:
 def make_orcid(rng: random.Random) -> str:
     base = "0000000" + "".join(str(int(rng.random() * 10)) for _ in range(8))
     full = base + orcid_check_digit(base)
-    return "-".join(full[i:i + 4] for i in range(0, 16, 4))
+    return "-".join(full[i : i + 4] for i in range(0, 16, 4))
 
 
 def issn_check_digit(base7: str) -> str:
@@ -146,24 +165,34 @@ def make_issn(rng: random.Random) -> str:
 
 
 def make_journals(rng: random.Random) -> list[dict]:
-    subjects = ["Central Asia and the Caucasus", "Regional Studies", "Environmental Policy",
-                "Comparative Linguistics", "Urban Dynamics", "Public Health Review",
-                "Energy Transitions", "Medieval History", "Computational Social Science",
-                "Agricultural Economics"]
+    subjects = [
+        "Central Asia and the Caucasus",
+        "Regional Studies",
+        "Environmental Policy",
+        "Comparative Linguistics",
+        "Urban Dynamics",
+        "Public Health Review",
+        "Energy Transitions",
+        "Medieval History",
+        "Computational Social Science",
+        "Agricultural Economics",
+    ]
     journals = []
     for n, subject in enumerate(subjects, start=1):
         title = subject if n == 1 else f"Journal of {subject}"
-        journals.append({
-            "spec": f"j{n:02d}",
-            "abbr": "".join(w[0] for w in title.split() if w[0].isupper()).lower(),
-            "prefix": f"10.{5000 + 137 * n}",
-            "journal": {
-                "title": title,
-                "issn": make_issn(rng),
-                "eissn": make_issn(rng) if rng.random() < 0.6 else None,
-                "publisher": PUBLISHERS[n % len(PUBLISHERS)],
-            },
-        })
+        journals.append(
+            {
+                "spec": f"j{n:02d}",
+                "abbr": "".join(w[0] for w in title.split() if w[0].isupper()).lower(),
+                "prefix": f"10.{5000 + 137 * n}",
+                "journal": {
+                    "title": title,
+                    "issn": make_issn(rng),
+                    "eissn": make_issn(rng) if rng.random() < 0.6 else None,
+                    "publisher": PUBLISHERS[n % len(PUBLISHERS)],
+                },
+            }
+        )
     return journals
 
 
@@ -189,8 +218,7 @@ class Generator:
             self.sentences.append(s[0].upper() + s[1:] + ".")
         self.references = [self._reference() for _ in range(16384)]
         batches = max(1, n // 2000)
-        self.batch_seconds = [EPOCH_START + int(self.rng.random() * SPAN)
-                              for _ in range(batches)]
+        self.batch_seconds = [EPOCH_START + int(self.rng.random() * SPAN) for _ in range(batches)]
 
     # -- small helpers -------------------------------------------------------------------
 
@@ -215,8 +243,10 @@ class Generator:
 
     def _title(self) -> str:
         rng = self.rng
-        title = (f"{self._pick(TITLE_HEADS)} {self._pick(self.phrases)} "
-                 f"{self._pick(self.phrases)}: {self._pick(self.phrases)}")
+        title = (
+            f"{self._pick(TITLE_HEADS)} {self._pick(self.phrases)} "
+            f"{self._pick(self.phrases)}: {self._pick(self.phrases)}"
+        )
         r = rng.random()
         if r < 0.02:
             title += " & beyond"
@@ -242,22 +272,26 @@ class Generator:
         rng = self.rng
         authors = []
         for _ in range(1 + int(rng.random() * 4)):
-            authors.append({
-                "family": self._pick(FAMILY),
-                "given": self._pick(GIVEN),
-                "orcid": make_orcid(rng) if rng.random() < 0.3 else None,
-                "affiliation": self._pick(AFFILIATIONS) if rng.random() < 0.5 else None,
-            })
+            authors.append(
+                {
+                    "family": self._pick(FAMILY),
+                    "given": self._pick(GIVEN),
+                    "orcid": make_orcid(rng) if rng.random() < 0.3 else None,
+                    "affiliation": self._pick(AFFILIATIONS) if rng.random() < 0.5 else None,
+                }
+            )
         return authors
 
     def _reference(self) -> str:
         rng = self.rng
         year = 1970 + int(rng.random() * 55)
         p1 = 1 + int(rng.random() * 300)
-        ref = (f"{self._pick(FAMILY)}, {self._pick(GIVEN)[0]}. ({year}). "
-               f"{self._words(8).capitalize()}. {self._pick(self.journals)['journal']['title']}, "
-               f"{1 + int(rng.random() * 40)}({1 + int(rng.random() * 6)}), "
-               f"{p1}-{p1 + 5 + int(rng.random() * 30)}.")
+        ref = (
+            f"{self._pick(FAMILY)}, {self._pick(GIVEN)[0]}. ({year}). "
+            f"{self._words(8).capitalize()}. {self._pick(self.journals)['journal']['title']}, "
+            f"{1 + int(rng.random() * 40)}({1 + int(rng.random() * 6)}), "
+            f"{p1}-{p1 + 5 + int(rng.random() * 30)}."
+        )
         if rng.random() < 0.3:
             ref += f" https://doi.org/10.{1000 + int(rng.random() * 9000)}/{year}.{p1}"
         return ref
@@ -276,12 +310,14 @@ class Generator:
             text = f"{year}-{month:02d}-{day:02d}"
         return text, year, month, day
 
-    def _rights(self, year: int, month: int, day: int, authors: list[dict],
-                journal: dict) -> dict:
+    def _rights(self, year: int, month: int, day: int, authors: list[dict], journal: dict) -> dict:
         rng = self.rng
         r = rng.random()
-        holder = (authors[0]["family"] if rng.random() < 0.5 and authors
-                  else journal["journal"]["publisher"])
+        holder = (
+            authors[0]["family"]
+            if rng.random() < 0.5 and authors
+            else journal["journal"]["publisher"]
+        )
         if r < 0.90:
             access, embargo = "open", None
         elif r < 0.96:
@@ -313,8 +349,12 @@ class Generator:
         rng = self.rng
         journal = self._pick(self.journals)
         if rng.random() < 0.01:
-            return {"id": f"article/{i}", "deleted": True, "sets": self._sets(journal),
-                    "datestamp": self._datestamp()}
+            return {
+                "id": f"article/{i}",
+                "deleted": True,
+                "sets": self._sets(journal),
+                "datestamp": self._datestamp(),
+            }
         published, year, month, day = self._published()
         authors = self._authors()
         volume = year - 2004
@@ -338,11 +378,13 @@ class Generator:
             "published": published,
             "doi": doi,
             "url": f"https://journals.example.org/article/view/{i}",
-            "files": [{
-                "url": f"https://journals.example.org/article/download/{i}/{3 * i + 1}",
-                "mime_type": "application/pdf",
-                "label": "PDF",
-            }],
+            "files": [
+                {
+                    "url": f"https://journals.example.org/article/download/{i}/{3 * i + 1}",
+                    "mime_type": "application/pdf",
+                    "label": "PDF",
+                }
+            ],
             "references": rng.choices(self.references, k=20),
             "rights": self._rights(year, month, day, authors, journal),
             "sets": self._sets(journal),
@@ -384,8 +426,10 @@ def main(argv: list[str] | None = None) -> int:
     generate(args.n, args.out, args.seed)
     elapsed = time.perf_counter() - started
     size = os.path.getsize(args.out)
-    print(f"wrote {args.n} records, {size / 1e6:.1f} MB, to {args.out} in {elapsed:.1f} s",
-          file=sys.stderr)
+    print(
+        f"wrote {args.n} records, {size / 1e6:.1f} MB, to {args.out} in {elapsed:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -19,8 +19,23 @@ DAY_GRANULARITY = "YYYY-MM-DD"
 
 PREFIX_RE = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")  # OAI-PMH.xsd metadataPrefixType
 SET_SPEC_RE = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")  # setSpecType
-DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-SECOND_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+# [0-9], not \d: \d and strptime accept any Unicode digit, which xs:date does not,
+# so an echoed from="٢٠٢٠-01-01" would make the response invalid.
+DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+SECOND_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+# An absolute URI (RFC 3986, IRI characters allowed, no IP literals): identifiers are
+# URIs (§2.4) and the echoed identifier attribute is an xs:anyURI, which rejects e.g.
+# "]]>", "%zz" or an empty port. Conservative: what this accepts, schema validators do.
+_IRI = "\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff"
+_PCT = "%[0-9A-Fa-f]{2}"
+_SUB = "A-Za-z0-9\\-._~!$&'()*+,;=" + _IRI
+_PCHAR = f"(?:[{_SUB}:@]|{_PCT})"
+IDENTIFIER_RE = re.compile(
+    "[A-Za-z][A-Za-z0-9+.\\-]*:"
+    f"(?://(?:(?:[{_SUB}:]|{_PCT})*@)?(?:[{_SUB}]|{_PCT})*(?::[0-9]+)?(?:/{_PCHAR}*)*"
+    f"|/?(?:{_PCHAR}+(?:/{_PCHAR}*)*)?)"
+    f"(?:\\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
+)
 # Text that can be echoed in <request>: XML 1.0 characters, no whitespace or controls.
 ECHOABLE_RE = re.compile("[\x21-\x7e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+")
 
@@ -110,6 +125,9 @@ def parse_request(pairs: Iterable[tuple[str, str]]) -> OAIRequest:
     prefix = arguments.get("metadataPrefix")
     if prefix is not None and not PREFIX_RE.fullmatch(prefix):
         raise BadArgument(f"metadataPrefix {prefix!r} has illegal syntax")
+    identifier = arguments.get("identifier")
+    if identifier is not None and not IDENTIFIER_RE.fullmatch(identifier):
+        raise BadArgument(f"identifier {identifier!r} is not a URI")
     set_spec = arguments.get("set")
     if set_spec is not None and not SET_SPEC_RE.fullmatch(set_spec):
         raise BadArgument(f"set {set_spec!r} has illegal syntax")

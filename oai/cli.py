@@ -23,6 +23,9 @@ from records.queries import iter_records, record_to_dict
 from records.validate import SET_SPEC_RE, format_datestamp
 
 DEMO_DATABASE = "sqlite:///oaipress-demo.sqlite"
+# A batch's ids go into one IN (...) list and PostgreSQL (psycopg) takes at most 65,535
+# parameters per statement: a larger batch would fail mid-import.
+MAX_BATCH_SIZE = 10_000
 
 
 def _settings(database_url: str | None = None) -> dict[str, Any]:
@@ -126,7 +129,9 @@ def run_import(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--skip-invalid", is_flag=True, help="Store the good lines and report the bad.")
 @click.option("--keep-datestamps", is_flag=True, help="Honour each line's datestamp (migrations).")
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--batch-size", default=500, show_default=True, type=click.IntRange(1, MAX_BATCH_SIZE)
+)
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
@@ -219,7 +224,14 @@ def set_command(spec: str, name: str, description: str | None) -> None:
     click.echo(f"set {spec}: {name}", err=True)
 
 
-def serve_app(settings: dict[str, Any], host: str, port: int, workers: int, threads: int) -> None:
+def serve_app(
+    settings: dict[str, Any],
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    access_log: bool = False,
+) -> None:
     from gunicorn.app.base import BaseApplication
 
     from oai import create_app
@@ -229,7 +241,8 @@ def serve_app(settings: dict[str, Any], host: str, port: int, workers: int, thre
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
+            if access_log:
+                self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
 
         def load(self) -> Any:
@@ -247,6 +260,9 @@ def _serve_options(function: Any) -> Any:
     function = click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))(
         function
     )
+    function = click.option(
+        "--access-log", is_flag=True, help="Log every request to standard output."
+    )(function)
     function = click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))(
         function
     )
@@ -255,17 +271,20 @@ def _serve_options(function: Any) -> Any:
 
 @cli.command("serve")
 @_serve_options
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     """Serve the repository with gunicorn (a production WSGI server)."""
     settings = _settings()
-    _open(settings)  # create the schema and check the store before workers start
-    serve_app(settings, host, port, workers, threads)
+    store, _ = _open(settings)  # create the schema and check the store before workers start
+    store.dispose()  # no pooled connection may be shared with the forked workers
+    serve_app(settings, host, port, workers, threads, access_log)
 
 
 @cli.command("demo")
 @_serve_options
 @click.option("--database", default=DEMO_DATABASE, show_default=True, help="SQLAlchemy URL.")
-def demo_command(host: str, port: int, workers: int, threads: int, database: str) -> None:
+def demo_command(
+    host: str, port: int, workers: int, threads: int, access_log: bool, database: str
+) -> None:
     """Load the example article into a SQLite database (made once, then reused) and serve it."""
     settings = _settings(database)
     example = resources.files("records") / "examples" / "article-587.jsonl"
@@ -278,7 +297,7 @@ def demo_command(host: str, port: int, workers: int, threads: int, database: str
     click.echo(
         f"Try: curl 'http://{host}:{port}/oai?verb=ListRecords&metadataPrefix=oai_dc'", err=True
     )
-    serve_app(settings, host, port, workers, threads)
+    serve_app(settings, host, port, workers, threads, access_log)
 
 
 @cli.command("get")
@@ -287,9 +306,13 @@ def get_command(path: str) -> None:
     """Answer one request in-process and print it, e.g. oaipress get '/oai?verb=Identify'."""
     from oai import create_app
 
-    app = create_app(_settings())
+    settings = _settings()
+    store, _ = _open(settings, check_signature=False)  # a clean error if the database fails
+    store.dispose()
+    app = create_app(settings)
     response = app.test_client().get(path)
     sys.stdout.buffer.write(response.get_data())
+    app.extensions["oaipress.store"].dispose()
     if response.status_code >= 400:
         raise click.ClickException(f"HTTP {response.status_code}")
 

@@ -154,6 +154,10 @@ def get_record(repo: Repository, session: Session, request: OAIRequest) -> Reply
     row = queries.get_record(session, local_id, fmt.prefix) if local_id is not None else None
     if row is None:
         raise IdDoesNotExist(f"{identifier!r} is not an identifier in this repository")
+    if not row.deleted and row.metadata_xml is None:
+        # A live record not rendered in this format (a format registered after the
+        # record was written, before `oaipress rebuild`): a bare header is a lie.
+        raise CannotDisseminateFormat(f"{identifier!r} is not available as {fmt.prefix!r}")
     return Reply(etree.Element(oai("GetRecord")), [_record_piece(repo, row)])
 
 

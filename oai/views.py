@@ -16,7 +16,6 @@ from oai.errors import BadArgument, OAIError
 from oai.store import Store
 from oai.verbs import VERB_HANDLERS, Repository
 from oai.writer import envelope, oai, serialize, streamed
-from records.validate import utc_now
 
 bp = Blueprint("oai", __name__)
 log = logging.getLogger(__name__)
@@ -34,8 +33,25 @@ def _arguments() -> list[tuple[str, str]]:
     if request.method == "POST":
         if request.mimetype != "application/x-www-form-urlencoded":
             raise BadArgument("POST requests must be application/x-www-form-urlencoded (§3.1.1.2)")
+        _check_form_encoding()
         return list(request.form.items(multi=True))
     return list(request.args.items(multi=True))
+
+
+def _check_form_encoding() -> None:
+    """A POST body that is not UTF-8 is a badArgument (§3.1.1.3).
+
+    werkzeug drops such a body silently, which would answer "the verb is missing" to a
+    request that has one. Bodies over the form size limit are left to werkzeug (413).
+    """
+    limit = request.max_form_memory_size
+    length = request.content_length
+    if length is None or (limit is not None and length > limit):
+        return
+    try:
+        request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadArgument("the request body is not UTF-8 (§3.1.1.3)") from None
 
 
 def _unavailable(message: str) -> Response:
@@ -51,8 +67,10 @@ def endpoint() -> Response:
         return _unavailable(
             "The store was rendered for another repository identifier; run `oaipress rebuild`."
         )
-    response_date = utc_now()
     repo = _repository()
+    # The clock that freezes list windows: a harvester that comes back `from` this
+    # responseDate must not miss what changed while it harvested (§3.5.1).
+    response_date = repo.now()
     store: Store = current_app.extensions["oaipress.store"]
     attributes: dict[str, str] | None = None
     try:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-from records.models import Base
 
 
 class StoreUnavailable(RuntimeError):
@@ -53,6 +51,8 @@ def create_schema(engine: Engine) -> None:
 
 
 def drop_schema(engine: Engine) -> None:
-    Base.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    """Drop every table the database has, not only those the models know: a table an
+    older schema left behind (and its foreign keys) would otherwise block the drop."""
+    existing = MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)

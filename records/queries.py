@@ -73,7 +73,8 @@ def list_page(
             Rendition, and_(Rendition.record_pk == Record.pk, Rendition.prefix == prefix)
         ).add_columns(Rendition.xml)
     query = query.order_by(stamp, local_id).limit(limit)
-    rows = session.execute(query).all()
+    # Plain Core rows: no ORM loading machinery on the hot path of every List page.
+    rows = session.connection().execute(query).all()
     return [
         ListedRecord(
             datestamp=row[2],
@@ -92,11 +93,19 @@ def count_window(session: Session, window: ListWindow) -> int:
 
 
 def get_record(session: Session, local_id: str, prefix: str) -> ListedRecord | None:
-    row = session.execute(
-        select(Record.datestamp, Record.local_id, Record.deleted, Record.header_xml, Rendition.xml)
-        .outerjoin(Rendition, and_(Rendition.record_pk == Record.pk, Rendition.prefix == prefix))
-        .where(Record.local_id == local_id)
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            select(
+                Record.datestamp, Record.local_id, Record.deleted, Record.header_xml, Rendition.xml
+            )
+            .outerjoin(
+                Rendition, and_(Rendition.record_pk == Record.pk, Rendition.prefix == prefix)
+            )
+            .where(Record.local_id == local_id)
+        )
+        .first()
+    )
     if row is None:
         return None
     return ListedRecord(*row)

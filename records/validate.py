@@ -16,8 +16,9 @@ from typing import Any
 
 ACCESS_VALUES = ("open", "embargoed", "restricted", "closed")
 
-# oai-identifier.xsd: the local part of an OAI identifier.
-LOCAL_ID_RE = re.compile(r"[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+")
+# oai-identifier.xsd: the local part of an OAI identifier. Its pattern lets '%' stand
+# alone, but the identifier is also an xs:anyURI, where '%' must begin an escape (%2F).
+LOCAL_ID_RE = re.compile(r"(?:[a-zA-Z0-9\-_.!~*'();/?:@&=+$,]|%[0-9A-Fa-f]{2})+")
 # OAI-PMH.xsd setSpecType.
 SET_SPEC_RE = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
 W3CDTF_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -82,16 +83,27 @@ class RecordError(ValueError):
 
 
 class _TextExtractor(HTMLParser):
+    # Their content is code, not text (Word pastes <style> blocks into OJS abstracts).
+    NOT_TEXT = frozenset({"script", "style"})
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.hidden = 0
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self.hidden:
+            self.parts.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"p", "br", "div", "li"} and self.parts:
+        if tag in self.NOT_TEXT:
+            self.hidden += 1
+        elif tag in {"p", "br", "div", "li"} and self.parts:
             self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.NOT_TEXT and self.hidden:
+            self.hidden -= 1
 
 
 def strip_html(text: str) -> str:

@@ -7,6 +7,7 @@ Every test that takes ``app`` runs on SQLite, and also on PostgreSQL when
 from __future__ import annotations
 
 import copy
+import dataclasses
 import gzip
 import json
 import os
@@ -223,3 +224,9 @@ def harvest(
 
 def identifiers(items: list[etree._Element]) -> list[str]:
     return [el.findtext(".//oai:identifier", namespaces=NS) for el in items]
+
+
+def set_repository_clock(app: Flask, now: Callable[[], datetime]) -> None:
+    """Make ``app`` read the time (responseDate, list freezing) from ``now`` from now on."""
+    repository = app.extensions["oaipress.repository"]
+    app.extensions["oaipress.repository"] = dataclasses.replace(repository, now=now)
