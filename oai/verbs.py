@@ -133,18 +133,19 @@ def _local_id(repo: Repository, session: Session, identifier: str) -> str:
     return local_id
 
 
-def _record_piece(repo: Repository, row: queries.ListedRecord) -> bytes:
+def _record_parts(repo: Repository, row: queries.ListedRecord) -> list[bytes]:
+    """A ``<record>`` as parts of stored bytes; joined once per output chunk, not per record."""
     if row.deleted or row.metadata_xml is None:
-        return b"<record>" + row.header_xml + b"</record>"
-    return (
-        b"<record>"
-        + row.header_xml
-        + b"<metadata>"
-        + row.metadata_xml
-        + b"</metadata>"
-        + repo.about
-        + b"</record>"
-    )
+        return [b"<record>", row.header_xml, b"</record>"]
+    return [
+        b"<record>",
+        row.header_xml,
+        b"<metadata>",
+        row.metadata_xml,
+        b"</metadata>",
+        repo.about,
+        b"</record>",
+    ]
 
 
 def get_record(repo: Repository, session: Session, request: OAIRequest) -> Reply:
@@ -158,7 +159,7 @@ def get_record(repo: Repository, session: Session, request: OAIRequest) -> Reply
         # A live record not rendered in this format (a format registered after the
         # record was written, before `oaipress rebuild`): a bare header is a lie.
         raise CannotDisseminateFormat(f"{identifier!r} is not available as {fmt.prefix!r}")
-    return Reply(etree.Element(oai("GetRecord")), [_record_piece(repo, row)])
+    return Reply(etree.Element(oai("GetRecord")), _record_parts(repo, row))
 
 
 def list_metadata_formats(repo: Repository, session: Session, request: OAIRequest) -> Reply:
@@ -210,7 +211,7 @@ def _list_items(repo: Repository, session: Session, request: OAIRequest) -> Repl
     more = len(rows) > page_size
     rows = rows[:page_size]
     if with_metadata:
-        pieces = [_record_piece(repo, row) for row in rows]
+        pieces = [part for row in rows for part in _record_parts(repo, row)]
     else:
         pieces = [row.header_xml for row in rows]
     element = etree.Element(oai(request.verb))

@@ -15,7 +15,7 @@ from oai.arguments import parse_request
 from oai.errors import BadArgument, OAIError
 from oai.store import Store
 from oai.verbs import VERB_HANDLERS, Repository
-from oai.writer import envelope, oai, serialize, streamed
+from oai.writer import Streamed, envelope, oai, serialize
 
 bp = Blueprint("oai", __name__)
 log = logging.getLogger(__name__)
@@ -90,16 +90,19 @@ def endpoint() -> Response:
     root.append(reply.element)
     if reply.pieces is None:
         return _respond([serialize(root)])
-    return _respond(streamed(root, reply.element, reply.pieces))
+    return _respond(Streamed(root, reply.element, reply.pieces))
 
 
-def _respond(chunks: Iterable[bytes]) -> Response:
+def _respond(body: list[bytes] | Streamed) -> Response:
     encoding = request.accept_encodings.best_match(["gzip", "deflate"], default=None)
     if encoding:
-        chunks = _compress(chunks, encoding)
-    response = Response(chunks, content_type=CONTENT_TYPE)
-    if encoding:
+        response = Response(_compress(body, encoding), content_type=CONTENT_TYPE)
         response.headers["Content-Encoding"] = encoding
+    else:
+        response = Response(body, content_type=CONTENT_TYPE)
+        response.headers["Content-Length"] = str(
+            len(body) if isinstance(body, Streamed) else sum(map(len, body))
+        )
     response.headers["Vary"] = "Accept-Encoding"
     return response
 

@@ -7,7 +7,7 @@ resumptionToken and the closing tags, in chunks, so memory holds one page at mos
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
 from lxml import etree
@@ -43,22 +43,32 @@ def serialize(root: etree._Element) -> bytes:
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
-def streamed(
-    root: etree._Element, holder: etree._Element, pieces: Iterable[bytes]
-) -> Iterator[bytes]:
-    """Serialise ``root`` with ``pieces`` written as the first content of ``holder``."""
-    holder.text = _SPLIT
-    head, tail = serialize(root).split(_SPLIT.encode("utf-8"))
-    buffer = [head]
-    size = len(head)
-    for piece in pieces:
-        buffer.append(piece)
-        size += len(piece)
-        if size >= CHUNK_SIZE:
-            yield b"".join(buffer)
-            buffer, size = [], 0
-    buffer.append(tail)
-    yield b"".join(buffer)
+class Streamed:
+    """``root`` serialised with ``pieces`` as the first content of ``holder``, in chunks.
+
+    Its length is known before the first byte goes out (the page is in memory), so the
+    response carries a Content-Length and needs no chunked framing.
+    """
+
+    def __init__(self, root: etree._Element, holder: etree._Element, pieces: list[bytes]) -> None:
+        holder.text = _SPLIT
+        self.head, self.tail = serialize(root).split(_SPLIT.encode("utf-8"))
+        self.pieces = pieces
+
+    def __len__(self) -> int:
+        return len(self.head) + sum(map(len, self.pieces)) + len(self.tail)
+
+    def __iter__(self) -> Iterator[bytes]:
+        buffer = [self.head]
+        size = len(self.head)
+        for piece in self.pieces:
+            buffer.append(piece)
+            size += len(piece)
+            if size >= CHUNK_SIZE:
+                yield b"".join(buffer)
+                buffer, size = [], 0
+        buffer.append(self.tail)
+        yield b"".join(buffer)
 
 
 def resumption_token(

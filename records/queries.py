@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from records.models import OAISet, Record, Rendition, SetMembership
@@ -32,49 +33,84 @@ class ListedRecord:
     metadata_xml: bytes | None
 
 
-def _keyset_filters(window: ListWindow, datestamp: Any, local_id: Any) -> list[ColumnElement[bool]]:
+def _keyset_filters(
+    datestamp: Any, local_id: Any, *, from_: bool, until: bool, after: bool
+) -> list[ColumnElement[bool]]:
     filters: list[ColumnElement[bool]] = []
-    if window.from_ is not None:
-        filters.append(datestamp >= window.from_)
-    if window.until is not None:
-        filters.append(datestamp <= window.until)
-    if window.after is not None:
-        after_stamp, after_id = window.after
+    if from_:
+        filters.append(datestamp >= bindparam("from_"))
+    if until:
+        filters.append(datestamp <= bindparam("until"))
+    if after:
         # The first term lets the index seek; the second breaks ties within a second.
-        filters.append(datestamp >= after_stamp)
-        filters.append(or_(datestamp > after_stamp, local_id > after_id))
+        filters.append(datestamp >= bindparam("after_stamp"))
+        filters.append(or_(datestamp > bindparam("after_stamp"), local_id > bindparam("after_id")))
     return filters
 
 
-def _window_select(window: ListWindow, columns: list[Any]) -> Any:
-    if window.set_spec is None:
-        query = select(*columns).select_from(Record)
-        stamp, local_id = Record.datestamp, Record.local_id
-    else:
-        query = (
-            select(*columns)
-            .select_from(SetMembership)
-            .join(Record, Record.pk == SetMembership.record_pk)
-            .where(SetMembership.set_spec == window.set_spec)
-        )
+@functools.cache
+def _window_statement(
+    in_set: bool, from_: bool, until: bool, after: bool, content: str
+) -> Select[Any]:
+    """One statement per shape of request, built once: only parameters change per page.
+
+    ``content`` is ``count``, ``headers`` or ``records``.
+    """
+    if in_set:
         stamp, local_id = SetMembership.datestamp, SetMembership.local_id
-    return query.where(*_keyset_filters(window, stamp, local_id)), stamp, local_id
+    else:
+        stamp, local_id = Record.datestamp, Record.local_id
+    if content == "count":
+        query = select(func.count())
+    else:
+        query = select(Record.deleted, Record.header_xml, stamp, local_id)
+    if in_set:
+        query = (
+            query.select_from(SetMembership)
+            .join(Record, Record.pk == SetMembership.record_pk)
+            .where(SetMembership.set_spec == bindparam("set_spec"))
+        )
+    else:
+        query = query.select_from(Record)
+    query = query.where(*_keyset_filters(stamp, local_id, from_=from_, until=until, after=after))
+    if content == "count":
+        return query
+    if content == "records":
+        query = query.outerjoin(
+            Rendition,
+            and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix")),
+        ).add_columns(Rendition.xml)
+    return query.order_by(stamp, local_id).limit(bindparam("limit"))
+
+
+def _run_window(session: Session, window: ListWindow, content: str, **params: Any) -> Any:
+    statement = _window_statement(
+        window.set_spec is not None,
+        window.from_ is not None,
+        window.until is not None,
+        window.after is not None,
+        content,
+    )
+    if window.set_spec is not None:
+        params["set_spec"] = window.set_spec
+    if window.from_ is not None:
+        params["from_"] = window.from_
+    if window.until is not None:
+        params["until"] = window.until
+    if window.after is not None:
+        params["after_stamp"], params["after_id"] = window.after
+    # Plain Core rows: no ORM loading machinery on the hot path of every List page.
+    return session.connection().execute(statement, params)
 
 
 def list_page(
     session: Session, window: ListWindow, limit: int, prefix: str | None
 ) -> list[ListedRecord]:
     """Up to ``limit`` records after ``window.after``; metadata only when ``prefix`` is given."""
-    columns: list[Any] = [Record.deleted, Record.header_xml]
-    query, stamp, local_id = _window_select(window, columns)
-    query = query.add_columns(stamp, local_id)
-    if prefix is not None:
-        query = query.outerjoin(
-            Rendition, and_(Rendition.record_pk == Record.pk, Rendition.prefix == prefix)
-        ).add_columns(Rendition.xml)
-    query = query.order_by(stamp, local_id).limit(limit)
-    # Plain Core rows: no ORM loading machinery on the hot path of every List page.
-    rows = session.connection().execute(query).all()
+    if prefix is None:
+        rows = _run_window(session, window, "headers", limit=limit).all()
+    else:
+        rows = _run_window(session, window, "records", limit=limit, prefix=prefix).all()
     return [
         ListedRecord(
             datestamp=row[2],
@@ -88,23 +124,21 @@ def list_page(
 
 
 def count_window(session: Session, window: ListWindow) -> int:
-    query, _, _ = _window_select(window, [func.count()])
-    return int(session.execute(query).scalar_one())
+    return int(_run_window(session, window, "count").scalar_one())
+
+
+_GET_RECORD = (
+    select(Record.datestamp, Record.local_id, Record.deleted, Record.header_xml, Rendition.xml)
+    .outerjoin(
+        Rendition, and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix"))
+    )
+    .where(Record.local_id == bindparam("local_id"))
+)
 
 
 def get_record(session: Session, local_id: str, prefix: str) -> ListedRecord | None:
     row = (
-        session.connection()
-        .execute(
-            select(
-                Record.datestamp, Record.local_id, Record.deleted, Record.header_xml, Rendition.xml
-            )
-            .outerjoin(
-                Rendition, and_(Rendition.record_pk == Record.pk, Rendition.prefix == prefix)
-            )
-            .where(Record.local_id == local_id)
-        )
-        .first()
+        session.connection().execute(_GET_RECORD, {"local_id": local_id, "prefix": prefix}).first()
     )
     if row is None:
         return None
@@ -203,13 +237,15 @@ def iter_records(session: Session, batch_size: int = 500) -> Iterator[Record]:
             .order_by(Record.datestamp, Record.local_id)
             .limit(batch_size)
         )
+        params: dict[str, Any] = {}
         if after is not None:
             query = query.where(
                 *_keyset_filters(
-                    ListWindow(None, None, None, after), Record.datestamp, Record.local_id
+                    Record.datestamp, Record.local_id, from_=False, until=False, after=True
                 )
             )
-        batch = list(session.scalars(query))
+            params = {"after_stamp": after[0], "after_id": after[1]}
+        batch = list(session.scalars(query, params))
         if not batch:
             return
         yield from batch
