@@ -10,6 +10,7 @@ from dataclasses import replace
 from flask import Blueprint, Response, current_app, request
 from lxml import etree
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from oai.arguments import parse_request
 from oai.errors import BadArgument, OAIError
@@ -76,7 +77,7 @@ def endpoint() -> Response:
     try:
         oai_request = parse_request(_arguments())
         attributes = {"verb": oai_request.verb, **oai_request.arguments}
-        with store.session() as session:
+        with store.read_session() as session:
             reply = VERB_HANDLERS[oai_request.verb](repo, session, oai_request)
     except OAIError as error:
         root = envelope(response_date, repo.base_url, attributes if error.echoes_request else None)
@@ -86,6 +87,9 @@ def endpoint() -> Response:
     except DBAPIError:
         log.exception("the database cannot answer")
         return _unavailable("The repository's database is unavailable; please retry later.")
+    except PoolTimeout:
+        log.warning("no database connection became free in time: the server is saturated")
+        return _unavailable("The repository is busy; please retry later.")
     root = envelope(response_date, repo.base_url, attributes)
     root.append(reply.element)
     if reply.pieces is None:
