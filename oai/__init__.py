@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from oai.config import load_settings
+from oai.config import check_settings, load_settings
 from oai.formats import formats
 from oai.rendering import ProtocolRenderer, about_rights
 from oai.store import RENDER_SIGNATURE, Store
@@ -18,8 +18,7 @@ from oai.verbs import Repository
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Defaults, then OAIPRESS_CONFIG and the environment, then ``overrides`` (tests)."""
     app = Flask(__name__)
-    settings = load_settings()
-    settings.update(overrides or {})
+    settings = check_settings({**load_settings(), **(overrides or {})})
     app.config.update(settings)
     store = Store(
         settings["OAIPRESS_DATABASE_URL"], read_url=settings["OAIPRESS_READ_DATABASE_URL"]

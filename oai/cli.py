@@ -220,7 +220,13 @@ def set_command(spec: str, name: str, description: str | None) -> None:
         raise click.ClickException(f"{spec!r} is not a setSpec (e.g. 'cac' or 'cac:ART')")
     store, _ = _open(_settings(), check_signature=False)
     with store.transaction() as session:
-        session.merge(OAISet(spec=spec, name=name, description=description))
+        existing = session.get(OAISet, spec)
+        if existing is None:
+            session.add(OAISet(spec=spec, name=name, description=description))
+        else:  # a new name keeps the description unless another one is given
+            existing.name = name
+            if description is not None:
+                existing.description = description
     click.echo(f"set {spec}: {name}", err=True)
 
 

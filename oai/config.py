@@ -6,6 +6,7 @@ Every setting is documented in the README; the names here are the environment na
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,10 @@ def _typed(name: str, value: Any) -> Any:
     return value
 
 
+# oai-identifier.xsd repositoryIdentifierType: a domain name.
+REPOSITORY_IDENTIFIER_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
+
+
 def load_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
     environ = dict(os.environ if environ is None else environ)
     settings = dict(DEFAULTS)
@@ -71,4 +76,15 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
     for name in DEFAULTS:
         if name in environ and environ[name] != "":
             settings[name] = environ[name]
-    return {name: _typed(name, value) for name, value in settings.items()}
+    return check_settings({name: _typed(name, value) for name, value in settings.items()})
+
+
+def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Refuse settings that would make responses invalid, before anything is served."""
+    identifier = str(settings["OAIPRESS_REPOSITORY_IDENTIFIER"])
+    if not REPOSITORY_IDENTIFIER_RE.fullmatch(identifier):
+        raise ConfigError(
+            f"OAIPRESS_REPOSITORY_IDENTIFIER {identifier!r} must be a domain name you control "
+            "(e.g. journals.example.org), as the oai-identifier scheme requires"
+        )
+    return settings

@@ -95,7 +95,9 @@ def _description(child: etree._Element) -> etree._Element:
 
 
 def _oai_identifier_description(repo: Repository, session: Session) -> etree._Element:
-    sample = session.scalar(select(Record.local_id).order_by(Record.datestamp).limit(1))
+    sample = session.scalar(
+        select(Record.local_id).order_by(Record.datestamp, Record.local_id).limit(1)
+    )
     root = etree.Element(f"{{{OAI_ID_NS}}}oai-identifier", nsmap={None: OAI_ID_NS, "xsi": XSI_NS})
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_ID_NS} {OAI_ID_SCHEMA}")
     for name, text in (

@@ -529,3 +529,16 @@ def test_a_bad_toml_configuration_is_a_clean_error(database, tmp_path, content, 
         config.write_text(content, encoding="utf-8")
     result = failed("export", OAIPRESS_CONFIG=str(config))
     assert message in result.stderr
+
+
+def test_a_repository_identifier_that_is_not_a_domain_name_is_refused(tmp_path, monkeypatch):
+    """oai-identifier.xsd: repositoryIdentifier is a domain name; anything else is refused."""
+    from click.testing import CliRunner
+
+    from oai.cli import cli
+
+    monkeypatch.setenv("OAIPRESS_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    monkeypatch.setenv("OAIPRESS_REPOSITORY_IDENTIFIER", "localhost")
+    result = CliRunner().invoke(cli, ["get", "/oai?verb=Identify"])
+    assert result.exit_code == 1
+    assert "must be a domain name" in result.output

@@ -7,13 +7,17 @@ from datetime import date
 from records.embargo import lift_embargoes
 from tests.conftest import NS, make_record
 
-EMBARGOED = {"access": "embargoed", "embargo_until": "2021-06-01",
-             "license": "https://creativecommons.org/licenses/by/4.0/"}
+EMBARGOED = {
+    "access": "embargoed",
+    "embargo_until": "2021-06-01",
+    "license": "https://creativecommons.org/licenses/by/4.0/",
+}
 
 
 def _rights(oai, local_id):
-    root = oai(verb="GetRecord", identifier=f"oai:repo.example.org:{local_id}",
-               metadataPrefix="oai_dc")
+    root = oai(
+        verb="GetRecord", identifier=f"oai:repo.example.org:{local_id}", metadataPrefix="oai_dc"
+    )
     stamp = root.findtext(".//oai:header/oai:datestamp", namespaces=NS)
     return stamp, root.xpath("//dc:rights/text()", namespaces=NS)
 

@@ -10,13 +10,6 @@ workers must both honour.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from oaipmh_scythe import Scythe
 from oaipmh_scythe.config import HTTPConfig
 from sickle import Sickle
@@ -34,12 +26,8 @@ from records.models import OAISet
 from records.queries import iter_records
 from records.validate import format_datestamp
 from tests.conftest import example_record, make_record
+from tests.servers import RECORDS_PAGE, REPOSITORY, environment, run, serving
 
-REPOSITORY = "harvest.example.org"
-RECORDS_PAGE = 7
-IDENTIFIERS_PAGE = 9
-READY_WITHIN = 60.0  # seconds: the bound on waiting for gunicorn to answer
-STOP_WITHIN = 30.0
 REQUEST_TIMEOUT = 30
 START = datetime(2021, 1, 1, 8, 0, 0)
 SETS = {
@@ -107,42 +95,6 @@ def corpus() -> list[dict[str, Any]]:
     return lines
 
 
-def _oaipress_command() -> list[str]:
-    """The installed console script, next to this interpreter when possible."""
-    beside = Path(sys.executable).with_name("oaipress")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("oaipress")
-    return [found] if found else [sys.executable, "-m", "oai.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _environment(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OAIPRESS_")}
-    env.update(
-        OAIPRESS_DATABASE_URL=database_url,
-        OAIPRESS_SECRET_KEY="harvest-test-secret",
-        OAIPRESS_REPOSITORY_IDENTIFIER=REPOSITORY,
-        OAIPRESS_REPOSITORY_NAME="Harvest test repository",
-        OAIPRESS_LIST_RECORDS_PAGE_SIZE=str(RECORDS_PAGE),
-        OAIPRESS_LIST_IDENTIFIERS_PAGE_SIZE=str(IDENTIFIERS_PAGE),
-        OAIPRESS_LIST_SETS_PAGE_SIZE="2",
-    )
-    return env
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> None:
-    done = subprocess.run(
-        _oaipress_command() + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-
-
 def _read_store(database_url: str) -> tuple[dict[str, Stored], dict[str, str]]:
     store = Store(database_url)
     try:
@@ -163,61 +115,20 @@ def _read_store(database_url: str) -> tuple[dict[str, Stored], dict[str, str]]:
     return records, sets
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + READY_WITHIN
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"oaipress serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if requests.get(url, params={"verb": "Identify"}, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"oaipress serve did not answer within {READY_WITHIN}s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the gunicorn master (it stops its workers); SIGKILL the group if it hangs."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_WITHIN)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_WITHIN)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("harvest")
     database_url = f"sqlite:///{home / 'store.sqlite'}"
-    env = _environment(database_url)
+    env = environment(database_url)
     data = home / "corpus.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in corpus()), encoding="utf-8")
-    _run(["import", "--keep-datestamps", str(data)], env, home)
+    run(["import", "--keep-datestamps", str(data)], env, home)
     for spec, name in SETS.items():
-        _run(["set", spec, name, "--description", f"All of {name}"], env, home)
+        run(["set", spec, name, "--description", f"All of {name}"], env, home)
     records, sets = _read_store(database_url)
 
-    port = _free_port()
-    log = home / "serve.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            _oaipress_command()
-            + ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env,
-            cwd=home,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a hung server can be killed
-        )
-    try:
-        base_url = f"http://127.0.0.1:{port}/oai"
-        _wait_until_ready(process, base_url, log)
-        yield Server(base_url, database_url, log, records, sets)
-    finally:
-        _stop(process)
+    with serving(env, home, "serve") as base_url:
+        yield Server(base_url, database_url, home / "serve.log", records, sets)
 
 
 @pytest.fixture(scope="module")

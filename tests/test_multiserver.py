@@ -7,48 +7,15 @@ secret; the list is harvested alternately from both, and one of them is stopped 
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import requests
 from lxml import etree
 
 from tests.conftest import NS, make_record
-from tests.test_harvest_clients import (
-    _environment,
-    _free_port,
-    _oaipress_command,
-    _run,
-    _stop,
-    _wait_until_ready,
-)
+from tests.servers import environment, run, serving
 from tests.xmlvalidate import validate_oai_response
 
 PAGE = 5
-
-
-@contextmanager
-def serving(env: dict[str, str], home: Path, name: str) -> Iterator[str]:
-    port = _free_port()
-    log = home / f"{name}.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            _oaipress_command()
-            + ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env,
-            cwd=home,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}/oai"
-        _wait_until_ready(process, url, log)
-        yield url
-    finally:
-        _stop(process)
 
 
 def _page(url: str, **params: str) -> tuple[list[str], str | None]:
@@ -63,7 +30,7 @@ def _page(url: str, **params: str) -> tuple[list[str], str | None]:
 
 def test_a_harvest_moves_between_two_servers_and_survives_one_stopping(database_url, tmp_path):
     """§3.5.1: the same token is honoured by any server of the repository."""
-    env = _environment(database_url)
+    env = environment(database_url)
     env["OAIPRESS_LIST_RECORDS_PAGE_SIZE"] = str(PAGE)
     records = [
         make_record(i, datestamp=f"2021-03-0{1 + i % 3}T10:00:00Z", sets=["a"] if i % 2 else [])
@@ -71,7 +38,7 @@ def test_a_harvest_moves_between_two_servers_and_survives_one_stopping(database_
     ]
     data = tmp_path / "records.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    _run(["import", "--keep-datestamps", str(data)], env, tmp_path)
+    run(["import", "--keep-datestamps", str(data)], env, tmp_path)
 
     seen: list[str] = []
     with serving(env, tmp_path, "b") as server_b:

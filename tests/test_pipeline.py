@@ -21,8 +21,13 @@ def _import(app, lines, jobs, **kwargs):
     store = app.extensions["oaipress.store"]
     with store.transaction() as session:
         return import_records(
-            session, lines, app.extensions["oaipress.renderer"], now=Clock(), jobs=jobs,
-            batch_size=4, **kwargs,
+            session,
+            lines,
+            app.extensions["oaipress.renderer"],
+            now=Clock(),
+            jobs=jobs,
+            batch_size=4,
+            **kwargs,
         )
 
 
