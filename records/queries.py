@@ -76,10 +76,16 @@ def _window_statement(
     if content == "count":
         return query
     if content == "records":
-        query = query.outerjoin(
-            Rendition,
-            and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix")),
-        ).add_columns(Rendition.xml)
+        # A live record not (yet) rendered in the format is skipped, never shown as a bare
+        # header, which harvesters would take for a deletion; `oaipress rebuild` renders it.
+        query = (
+            query.outerjoin(
+                Rendition,
+                and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix")),
+            )
+            .where(or_(Record.deleted, Rendition.xml.is_not(None)))
+            .add_columns(Rendition.xml)
+        )
     return query.order_by(stamp, local_id).limit(bindparam("limit"))
 
 

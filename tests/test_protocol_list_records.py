@@ -259,3 +259,22 @@ def test_list_of_an_unknown_format_is_cannot_disseminate_format(app, oai, load, 
     code, root = oai.error(verb=verb, metadataPrefix="marc21")
     assert code == "cannotDisseminateFormat"
     assert dict(root.find("oai:request", NS).attrib) == {"verb": verb, "metadataPrefix": "marc21"}
+
+
+def test_list_records_skips_a_live_record_not_rendered_in_the_format(app, oai, load):
+    """§2.5.1: a live record without a rendition (a format added before `oaipress rebuild`)
+    must not look like a deletion; ListRecords leaves it out, ListIdentifiers still has it."""
+    from sqlalchemy import delete, select
+
+    from records.models import Record, Rendition
+
+    load([make_record(i) for i in range(3)])
+    store = app.extensions["oaipress.store"]
+    with store.transaction() as session:
+        pk = session.scalar(select(Record.pk).where(Record.local_id == "article/1"))
+        session.execute(delete(Rendition).where(Rendition.record_pk == pk))
+    records, _ = harvest(oai, "ListRecords", metadataPrefix="oai_dc")
+    headers, _ = harvest(oai, "ListIdentifiers", metadataPrefix="oai_dc")
+    assert "oai:repo.example.org:article/1" not in identifiers(records)
+    assert len(records) == 2
+    assert "oai:repo.example.org:article/1" in identifiers(headers)
