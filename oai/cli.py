@@ -17,6 +17,7 @@ import click
 from oai.config import ConfigError, load_settings
 from oai.rendering import ProtocolRenderer
 from oai.store import RENDER_SIGNATURE, Store
+from records.db import refresh_statistics
 from records.ingest import ImportRejected, delete_record, import_records, rerender
 from records.models import OAISet
 from records.queries import iter_records, record_to_dict
@@ -106,6 +107,8 @@ def run_import(
                 batch_size=batch_size,
                 jobs=jobs,
             )
+        if summary.added + summary.updated + summary.deleted:
+            refresh_statistics(store.engine)
     except ImportRejected as rejected:
         for error in rejected.summary.errors:
             click.echo(f"{path}: {error}", err=True)

@@ -56,3 +56,13 @@ def drop_schema(engine: Engine) -> None:
     existing = MetaData()
     existing.reflect(engine)
     existing.drop_all(engine)
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Let PostgreSQL's planner see the new table sizes, so keyset scans use their indexes.
+
+    (SQLite plans these queries well without statistics; with them it may choose worse.)
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("ANALYZE records, record_sets, renditions")

@@ -76,16 +76,16 @@ def _window_statement(
     if content == "count":
         return query
     if content == "records":
-        # A live record not (yet) rendered in the format is skipped, never shown as a bare
-        # header, which harvesters would take for a deletion; `oaipress rebuild` renders it.
-        query = (
-            query.outerjoin(
-                Rendition,
-                and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix")),
-            )
-            .where(or_(Record.deleted, Rendition.xml.is_not(None)))
-            .add_columns(Rendition.xml)
+        # A correlated lookup, not a join: with table statistics SQLite would otherwise
+        # build a Bloom filter over every rendition on each page. A live record not (yet)
+        # rendered in the format is skipped, never shown as a bare header (which harvesters
+        # would take for a deletion); `oaipress rebuild` renders it.
+        xml = (
+            select(Rendition.xml)
+            .where(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix"))
+            .scalar_subquery()
         )
+        query = query.add_columns(xml).where(or_(Record.deleted, xml.is_not(None)))
     return query.order_by(stamp, local_id).limit(bindparam("limit"))
 
 
