@@ -59,10 +59,11 @@ def drop_schema(engine: Engine) -> None:
 
 
 def refresh_statistics(engine: Engine) -> None:
-    """Let PostgreSQL's planner see the new table sizes, so keyset scans use their indexes.
+    """Let PostgreSQL's planner see the new table sizes and its index-only scans work.
 
     (SQLite plans these queries well without statistics; with them it may choose worse.)
     """
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("ANALYZE records, record_sets, renditions")
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE records, record_sets, renditions")

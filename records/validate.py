@@ -47,6 +47,7 @@ MAX_LENGTHS = {
     "mime_type": 255,
     "set_spec": 255,
 }
+MAX_SETS_MARKUP = 1800
 # Characters XML 1.0 cannot carry (§2.2 Char), lone surrogates included.
 NOT_XML_CHAR_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -263,6 +264,14 @@ def normalize_sets(obj: dict[str, Any]) -> list[str]:
         _bounded(spec, "set_spec", f"sets[{i}]")
         if spec not in specs:
             specs.append(spec)
+    # The header, setSpecs included, sits in the listing index, whose entries PostgreSQL
+    # caps at about 2.7 kB.
+    if sum(len(spec) + 20 for spec in specs) > MAX_SETS_MARKUP:
+        raise RecordError(
+            "sets",
+            f"a record can belong to at most {MAX_SETS_MARKUP} characters "
+            "of setSpecs (counting 20 per set)",
+        )
     return sorted(specs)  # membership has no order; sorting keeps the hash stable
 
 
