@@ -170,7 +170,8 @@ class RecordWriter:
         self.keep_datestamps = keep_datestamps
         self.now = now
         self.known_sets: set[str] = set(session.scalars(select(OAISet.spec)))
-        self._digests: dict[int, str] = {}
+        #: content hashes of the batch being written, by record id (computed once)
+        self._digests: dict[str, str] = {}
         self._prerendered: dict[str, list[tuple[str, str, bytes]]] = {}
 
     def write(self, items: list[_Item], summary: ImportSummary) -> None:
@@ -185,7 +186,7 @@ class RecordWriter:
             self._write_batch(list(pending.values()), summary)
 
     def _write_batch(self, items: list[_Item], summary: ImportSummary) -> None:
-        self._digests.clear()  # keyed by id(): valid only while this batch's dicts live
+        self._digests.clear()
         self._prerendered = {i.record["id"]: i.renditions for i in items if i.renditions}
         ids = [item.record["id"] for item in items]
         existing = {
@@ -219,7 +220,7 @@ class RecordWriter:
                 if sets is None:
                     sets = kept_sets.get(old.pk, []) if old else []
                 record = tombstone(record["id"], sets)
-            digest = self._digests[id(record)] = content_hash(record)
+            digest = self._digests[record["id"]] = content_hash(record)
             wanted = item.datestamp if self.keep_datestamps and item.datestamp else None
             if old and old.content_hash == digest and (wanted is None or wanted == old.datestamp):
                 summary.unchanged += 1
@@ -236,6 +237,7 @@ class RecordWriter:
 
     def restamp(self, records: list[tuple[dict[str, Any], int]]) -> None:
         """Render stored records again under a new datestamp (what they disseminate changed)."""
+        self._digests.clear()
         if records:
             self._store([(record, self.now(), pk) for record, pk in records])
 
@@ -273,7 +275,6 @@ class RecordWriter:
                 ],
             )
         new = [(record, stamp) for record, stamp, pk in changes if pk is None]
-        pks = {pk: pk for pk in old_pks}
         if new:
             table = Record.__table__
             inserted = session.connection().execute(
@@ -291,7 +292,6 @@ class RecordWriter:
         new_specs: set[str] = set()
         for record, stamp, old_pk in changes:
             pk = old_pk if old_pk is not None else new_pks[record["id"]]
-            pks[pk] = pk
             for spec, direct in set_ancestry(record["sets"]).items():
                 children[SetMembership].append(
                     {
@@ -335,7 +335,7 @@ class RecordWriter:
             "local_id": record["id"],
             "datestamp": stamp,
             "deleted": record["deleted"],
-            "content_hash": self._digests.pop(id(record), None) or content_hash(record),
+            "content_hash": self._digests.get(record["id"]) or content_hash(record),
             "header_xml": header,
         }
         if record["deleted"]:
