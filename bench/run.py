@@ -160,13 +160,12 @@ def kill_group(proc: subprocess.Popen, grace: float) -> None:
             continue
 
 
-def run_bounded(cmd: list[str], env: dict[str, str], log_path: Path, timeout: float) -> float:
-    """Run ``cmd`` to completion within ``timeout`` seconds; returns its wall time."""
-    with open(log_path, "ab") as logf:
+def spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start ``cmd`` in its own process group, appending its output to ``log_path``."""
+    with open(log_path, "ab") as logf:  # the child keeps its own descriptor
         logf.write(f"$ {shlex.join(cmd)}\n".encode())
         logf.flush()
-        started = time.perf_counter()
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             cmd,
             env=env,
             stdout=logf,
@@ -175,13 +174,19 @@ def run_bounded(cmd: list[str], env: dict[str, str], log_path: Path, timeout: fl
             cwd=REPO,
             start_new_session=True,
         )
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise BenchError(f"{shlex.join(cmd)} did not finish in {timeout:.0f} s") from exc
-        finally:
-            kill_group(proc, grace=5.0)
-        elapsed = time.perf_counter() - started
+
+
+def run_bounded(cmd: list[str], env: dict[str, str], log_path: Path, timeout: float) -> float:
+    """Run ``cmd`` to completion within ``timeout`` seconds; returns its wall time."""
+    started = time.perf_counter()
+    proc = spawn(cmd, env, log_path)
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"{shlex.join(cmd)} did not finish in {timeout:.0f} s") from exc
+    finally:
+        kill_group(proc, grace=5.0)
+    elapsed = time.perf_counter() - started
     if rc != 0:
         raise BenchError(
             f"{shlex.join(cmd)} exited with {rc}; last lines of {log_path}:\n" + tail(log_path)
@@ -222,21 +227,7 @@ def start_server(
     log_path: Path,
     startup_timeout: float,
 ) -> Server:
-    logf = open(log_path, "ab")  # noqa: SIM115 - the child keeps writing to it
-    logf.write(f"$ {shlex.join(cmd)}\n".encode())
-    logf.flush()
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            env=env,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=REPO,
-            start_new_session=True,
-        )
-    finally:
-        logf.close()
+    proc = spawn(cmd, env, log_path)
     sampler = RssSampler(proc.pid)
     sampler.start()
     server = Server(name, base_url, proc, log_path, sampler)
