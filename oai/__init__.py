@@ -25,7 +25,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     renderer = ProtocolRenderer(settings["OAIPRESS_REPOSITORY_IDENTIFIER"])
     secret = settings["OAIPRESS_SECRET_KEY"] or store.shared_secret()
-    app.config["SECRET_KEY"] = secret
     app.extensions["oaipress.store"] = store
     app.extensions["oaipress.renderer"] = renderer
     app.extensions["oaipress.repository"] = Repository(

@@ -192,7 +192,7 @@ def rebuild_command() -> None:
     with store.session() as session:
         from records.queries import ListWindow, count_window
 
-        total = count_window(session, ListWindow(None, None, None))
+        total = count_window(session.connection(), ListWindow(None, None, None))
     with _progress(total, "rendering") as advance, store.transaction() as session:
         count = rerender(session, renderer, progress=advance)
     store.set_setting(RENDER_SIGNATURE, renderer.signature())

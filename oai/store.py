@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,6 @@ class Store:
         self.sessions = make_session_factory(self.engine)
         # Protocol requests only read: they may go to a replica of the primary.
         self.read_engine = make_engine(read_url) if read_url else self.engine
-        self.read_sessions = make_session_factory(self.read_engine)
         if create:
             create_schema(self.engine)
 
@@ -34,9 +33,10 @@ class Store:
             yield session
 
     @contextmanager
-    def read_session(self) -> Iterator[Session]:
-        with self.read_sessions() as session:
-            yield session
+    def read_connection(self) -> Iterator[Connection]:
+        """A Core connection for protocol requests: they only read, row by row."""
+        with self.read_engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -6,13 +6,12 @@ written; what follows is concatenation of bytes already in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lxml import etree
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from oai.arguments import SECOND_GRANULARITY, OAIRequest
 from oai.errors import (
@@ -66,7 +65,7 @@ class Reply:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def identify(repo: Repository, session: Session, request: OAIRequest) -> Reply:
+def identify(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
     element = etree.Element(oai("Identify"))
 
     def add(name: str, text: str) -> None:
@@ -77,13 +76,13 @@ def identify(repo: Repository, session: Session, request: OAIRequest) -> Reply:
     add("protocolVersion", "2.0")
     for email in repo.admin_emails:
         add("adminEmail", email)
-    earliest = queries.earliest_datestamp(session) or repo.now()
+    earliest = queries.earliest_datestamp(connection) or repo.now()
     add("earliestDatestamp", format_datestamp(earliest))
     add("deletedRecord", "persistent")
     add("granularity", SECOND_GRANULARITY)
     add("compression", "gzip")
     add("compression", "deflate")
-    element.append(_description(_oai_identifier_description(repo, session)))
+    element.append(_description(_oai_identifier_description(repo, connection)))
     element.append(_description(_rights_manifest(repo.metadata_license)))
     return Reply(element)
 
@@ -94,8 +93,8 @@ def _description(child: etree._Element) -> etree._Element:
     return description
 
 
-def _oai_identifier_description(repo: Repository, session: Session) -> etree._Element:
-    sample = session.scalar(
+def _oai_identifier_description(repo: Repository, connection: Connection) -> etree._Element:
+    sample = connection.scalar(
         select(Record.local_id).order_by(Record.datestamp, Record.local_id).limit(1)
     )
     root = etree.Element(f"{{{OAI_ID_NS}}}oai-identifier", nsmap={None: OAI_ID_NS, "xsi": XSI_NS})
@@ -128,45 +127,53 @@ def _format(repo: Repository, prefix: str) -> MetadataFormat:
     return fmt
 
 
-def _local_id(repo: Repository, session: Session, identifier: str) -> str:
+def _local_id(repo: Repository, connection: Connection, identifier: str) -> str:
     local_id = local_id_of(repo.identifier, identifier)
-    if local_id is None or not queries.record_exists(session, local_id):
+    if local_id is None or not queries.record_exists(connection, local_id):
         raise IdDoesNotExist(f"{identifier!r} is not an identifier in this repository")
     return local_id
 
 
-def _record_parts(repo: Repository, row: queries.ListedRecord) -> list[bytes]:
-    """A ``<record>`` as parts of stored bytes; joined once per output chunk, not per record."""
-    if row.deleted or row.metadata_xml is None:
-        return [b"<record>", row.header_xml, b"</record>"]
-    return [
-        b"<record>",
-        row.header_xml,
-        b"<metadata>",
-        row.metadata_xml,
-        b"</metadata>",
-        repo.about,
-        b"</record>",
-    ]
+def _page_parts(repo: Repository, rows: Sequence[queries.ListedRecord]) -> list[bytes]:
+    """The ``<record>`` elements of ``rows`` as stored bytes, joined later per output chunk.
+
+    Rows are unpacked, not read by attribute: this loop runs for every record served.
+    """
+    about = repo.about
+    parts: list[bytes] = []
+    for deleted, header_xml, _, _, metadata_xml in rows:
+        if deleted or metadata_xml is None:
+            parts += (b"<record>", header_xml, b"</record>")
+        else:
+            parts += (
+                b"<record>",
+                header_xml,
+                b"<metadata>",
+                metadata_xml,
+                b"</metadata>",
+                about,
+                b"</record>",
+            )
+    return parts
 
 
-def get_record(repo: Repository, session: Session, request: OAIRequest) -> Reply:
+def get_record(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
     identifier = request.arguments["identifier"]
     fmt = _format(repo, request.arguments["metadataPrefix"])
     local_id = local_id_of(repo.identifier, identifier)
-    row = queries.get_record(session, local_id, fmt.prefix) if local_id is not None else None
+    row = queries.get_record(connection, local_id, fmt.prefix) if local_id is not None else None
     if row is None:
         raise IdDoesNotExist(f"{identifier!r} is not an identifier in this repository")
     if not row.deleted and row.metadata_xml is None:
         # A live record not rendered in this format (a format registered after the
         # record was written, before `oaipress rebuild`): a bare header is a lie.
         raise CannotDisseminateFormat(f"{identifier!r} is not available as {fmt.prefix!r}")
-    return Reply(etree.Element(oai("GetRecord")), _record_parts(repo, row))
+    return Reply(etree.Element(oai("GetRecord")), _page_parts(repo, [row]))
 
 
-def list_metadata_formats(repo: Repository, session: Session, request: OAIRequest) -> Reply:
+def list_metadata_formats(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
     if "identifier" in request.arguments:
-        _local_id(repo, session, request.arguments["identifier"])
+        _local_id(repo, connection, request.arguments["identifier"])
     element = etree.Element(oai("ListMetadataFormats"))
     for fmt in repo.formats.values():
         entry = etree.SubElement(element, oai("metadataFormat"))
@@ -176,17 +183,19 @@ def list_metadata_formats(repo: Repository, session: Session, request: OAIReques
     return Reply(element)
 
 
-def _start_state(repo: Repository, session: Session, request: OAIRequest) -> ListState:
+def _start_state(repo: Repository, connection: Connection, request: OAIRequest) -> ListState:
     fmt = _format(repo, request.arguments["metadataPrefix"])
     set_spec = request.get("set")
-    if set_spec is not None and not queries.has_sets(session):
+    if set_spec is not None and not queries.has_sets(connection):
         raise NoSetHierarchy("this repository has no sets")
     # Freeze the list at the second before this request: records that change during
     # the harvest move past `until` and are left to the next incremental harvest.
     frozen = repo.now() - timedelta(seconds=1)
     until = frozen if request.until is None else min(request.until, frozen)
     window = queries.ListWindow(request.from_, until, set_spec)
-    total = 0 if request.from_ and request.from_ > until else queries.count_window(session, window)
+    total = (
+        0 if request.from_ and request.from_ > until else queries.count_window(connection, window)
+    )
     if total == 0:
         raise NoRecordsMatch("no records match the arguments")
     return ListState(request.verb, fmt.prefix, set_spec, request.from_, until, None, 0, total)
@@ -199,23 +208,23 @@ def _resumed_state(repo: Repository, request: OAIRequest) -> ListState:
     return state
 
 
-def _list_items(repo: Repository, session: Session, request: OAIRequest) -> Reply:
+def _list_items(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
     with_metadata = request.verb == "ListRecords"
     resumed = "resumptionToken" in request.arguments
-    state = _resumed_state(repo, request) if resumed else _start_state(repo, session, request)
+    state = _resumed_state(repo, request) if resumed else _start_state(repo, connection, request)
     page_size = repo.records_page_size if with_metadata else repo.identifiers_page_size
     window = queries.ListWindow(state.from_, state.until, state.set_spec, state.after)
     rows = queries.list_page(
-        session, window, page_size + 1, state.prefix if with_metadata else None
+        connection, window, page_size + 1, state.prefix if with_metadata else None
     )
     if not rows:
         raise NoRecordsMatch("no records remain in this list")
     more = len(rows) > page_size
     rows = rows[:page_size]
     if with_metadata:
-        pieces = [part for row in rows for part in _record_parts(repo, row)]
+        pieces = _page_parts(repo, rows)
     else:
-        pieces = [row.header_xml for row in rows]
+        pieces = [header_xml for _, header_xml, _, _, _ in rows]
     element = etree.Element(oai(request.verb))
     last = rows[-1]
     _append_token(repo, element, state, (last.datestamp, last.local_id), len(rows), more, resumed)
@@ -238,17 +247,17 @@ def _append_token(
         element.append(resumption_token("", state.cursor, state.total, None))
 
 
-def list_sets(repo: Repository, session: Session, request: OAIRequest) -> Reply:
+def list_sets(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
     resumed = "resumptionToken" in request.arguments
     if resumed:
         state = repo.codec.decode(request.arguments["resumptionToken"], "ListSets")
     else:
-        total = queries.count_sets(session)
+        total = queries.count_sets(connection)
         if total == 0:
             raise NoSetHierarchy("this repository has no sets")
         state = ListState("ListSets", None, None, None, None, None, 0, total)
     after = state.after[1] if state.after else None
-    sets = queries.list_sets(session, after, repo.sets_page_size + 1)
+    sets = queries.list_sets(connection, after, repo.sets_page_size + 1)
     if not sets:
         raise BadResumptionToken("no sets remain in this list")
     more = len(sets) > repo.sets_page_size
@@ -275,7 +284,7 @@ def _set_description(name: str, text: str | None) -> etree._Element:
     return dc
 
 
-VERB_HANDLERS: dict[str, Callable[[Repository, Session, OAIRequest], Reply]] = {
+VERB_HANDLERS: dict[str, Callable[[Repository, Connection, OAIRequest], Reply]] = {
     "GetRecord": get_record,
     "Identify": identify,
     "ListIdentifiers": _list_items,

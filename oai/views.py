@@ -77,8 +77,8 @@ def endpoint() -> Response:
     try:
         oai_request = parse_request(_arguments())
         attributes = {"verb": oai_request.verb, **oai_request.arguments}
-        with store.read_session() as session:
-            reply = VERB_HANDLERS[oai_request.verb](repo, session, oai_request)
+        with store.read_connection() as connection:
+            reply = VERB_HANDLERS[oai_request.verb](repo, connection, oai_request)
     except OAIError as error:
         root = envelope(response_date, repo.base_url, attributes if error.echoes_request else None)
         element = etree.SubElement(root, oai("error"), code=error.code)

@@ -1,14 +1,29 @@
-"""Read queries. Every list is a keyset scan of an index: no OFFSET, no per-record query."""
+"""Read queries. Every list is a keyset scan of an index: no OFFSET, no per-record query.
+
+The protocol's queries take a Core ``Connection``, not an ORM ``Session``: they return
+plain rows, and a request should not pay for unit-of-work machinery it never uses.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from records.models import OAISet, Record, Rendition, SetMembership
@@ -24,12 +39,16 @@ class ListWindow:
     after: tuple[datetime, str] | None = None
 
 
-@dataclass(frozen=True)
-class ListedRecord:
-    datestamp: datetime
-    local_id: str
+class ListedRecord(NamedTuple):
+    """The columns of a listed record, in the order the list queries select them.
+
+    The queries return database rows of this shape (not copies): they unpack as tuples.
+    """
+
     deleted: bool
     header_xml: bytes
+    datestamp: datetime
+    local_id: str
     metadata_xml: bytes | None
 
 
@@ -63,7 +82,12 @@ def _window_statement(
     if content == "count":
         query = select(func.count())
     else:
-        query = select(Record.deleted, Record.header_xml, stamp, local_id)
+        query = select(
+            Record.deleted,
+            Record.header_xml,
+            stamp.label("datestamp"),
+            local_id.label("local_id"),
+        )
     if in_set:
         query = (
             query.select_from(SetMembership)
@@ -76,20 +100,23 @@ def _window_statement(
     if content == "count":
         return query
     if content == "records":
-        # A correlated lookup, not a join: with table statistics SQLite would otherwise
-        # build a Bloom filter over every rendition on each page. A live record not (yet)
-        # rendered in the format is skipped, never shown as a bare header (which harvesters
-        # would take for a deletion); `oaipress rebuild` renders it.
-        xml = (
-            select(Rendition.xml)
-            .where(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix"))
-            .scalar_subquery()
+        # One primary-key lookup per row, fetching the blob once. A live record not (yet)
+        # rendered in the format is skipped, never shown as a bare header (which
+        # harvesters would take for a deletion); `oaipress rebuild` renders it.
+        query = (
+            query.outerjoin(
+                Rendition,
+                and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix")),
+            )
+            .add_columns(Rendition.xml.label("metadata_xml"))
+            .where(or_(Record.deleted, Rendition.record_pk.is_not(None)))
         )
-        query = query.add_columns(xml).where(or_(Record.deleted, xml.is_not(None)))
+    else:
+        query = query.add_columns(null().label("metadata_xml"))
     return query.order_by(stamp, local_id).limit(bindparam("limit"))
 
 
-def _run_window(session: Session, window: ListWindow, content: str, **params: Any) -> Any:
+def _run_window(connection: Connection, window: ListWindow, content: str, **params: Any) -> Any:
     statement = _window_statement(
         window.set_spec is not None,
         window.from_ is not None,
@@ -105,36 +132,30 @@ def _run_window(session: Session, window: ListWindow, content: str, **params: An
         params["until"] = window.until
     if window.after is not None:
         params["after_stamp"], params["after_id"] = window.after
-    # Plain Core rows: no ORM loading machinery on the hot path of every List page.
-    return session.connection().execute(statement, params)
+    return connection.execute(statement, params)
 
 
 def list_page(
-    session: Session, window: ListWindow, limit: int, prefix: str | None
-) -> list[ListedRecord]:
+    connection: Connection, window: ListWindow, limit: int, prefix: str | None
+) -> Sequence[ListedRecord]:
     """Up to ``limit`` records after ``window.after``; metadata only when ``prefix`` is given."""
     if prefix is None:
-        rows = _run_window(session, window, "headers", limit=limit).all()
-    else:
-        rows = _run_window(session, window, "records", limit=limit, prefix=prefix).all()
-    return [
-        ListedRecord(
-            datestamp=row[2],
-            local_id=row[3],
-            deleted=row[0],
-            header_xml=row[1],
-            metadata_xml=row[4] if prefix is not None else None,
-        )
-        for row in rows
-    ]
+        return _run_window(connection, window, "headers", limit=limit).all()
+    return _run_window(connection, window, "records", limit=limit, prefix=prefix).all()
 
 
-def count_window(session: Session, window: ListWindow) -> int:
-    return int(_run_window(session, window, "count").scalar_one())
+def count_window(connection: Connection, window: ListWindow) -> int:
+    return int(_run_window(connection, window, "count").scalar_one())
 
 
 _GET_RECORD = (
-    select(Record.datestamp, Record.local_id, Record.deleted, Record.header_xml, Rendition.xml)
+    select(
+        Record.deleted,
+        Record.header_xml,
+        Record.datestamp,
+        Record.local_id,
+        Rendition.xml.label("metadata_xml"),
+    )
     .outerjoin(
         Rendition, and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix"))
     )
@@ -142,40 +163,35 @@ _GET_RECORD = (
 )
 
 
-def get_record(session: Session, local_id: str, prefix: str) -> ListedRecord | None:
-    row = (
-        session.connection().execute(_GET_RECORD, {"local_id": local_id, "prefix": prefix}).first()
-    )
-    if row is None:
-        return None
-    return ListedRecord(*row)
+def get_record(connection: Connection, local_id: str, prefix: str) -> ListedRecord | None:
+    row: ListedRecord | None = connection.execute(
+        _GET_RECORD, {"local_id": local_id, "prefix": prefix}
+    ).first()
+    return row
 
 
-def record_exists(session: Session, local_id: str) -> bool:
-    return session.scalar(select(Record.pk).where(Record.local_id == local_id)) is not None
+def record_exists(connection: Connection, local_id: str) -> bool:
+    return connection.scalar(select(Record.pk).where(Record.local_id == local_id)) is not None
 
 
-def earliest_datestamp(session: Session) -> datetime | None:
-    return session.scalar(select(func.min(Record.datestamp)))
+def earliest_datestamp(connection: Connection) -> datetime | None:
+    return connection.scalar(select(func.min(Record.datestamp)))
 
 
-def has_sets(session: Session) -> bool:
-    return session.scalar(select(OAISet.spec).limit(1)) is not None
+def has_sets(connection: Connection) -> bool:
+    return connection.scalar(select(OAISet.spec).limit(1)) is not None
 
 
-def set_exists(session: Session, spec: str) -> bool:
-    return session.get(OAISet, spec) is not None
+def count_sets(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(OAISet)).scalar_one())
 
 
-def count_sets(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(OAISet)).scalar_one())
-
-
-def list_sets(session: Session, after: str | None, limit: int) -> list[OAISet]:
-    query = select(OAISet).order_by(OAISet.spec).limit(limit)
+def list_sets(connection: Connection, after: str | None, limit: int) -> Sequence[Row[Any]]:
+    """Rows with ``spec``, ``name`` and ``description``, in setSpec order."""
+    query = select(OAISet.spec, OAISet.name, OAISet.description).order_by(OAISet.spec).limit(limit)
     if after is not None:
         query = query.where(OAISet.spec > after)
-    return list(session.scalars(query))
+    return connection.execute(query).all()
 
 
 def record_to_dict(record: Record) -> dict[str, Any]:

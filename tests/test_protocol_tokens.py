@@ -8,10 +8,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import itsdangerous.timed
 import pytest
 from lxml import etree
 
+from oai import tokens as token_module
 from tests.conftest import (
     NS,
     T0,
@@ -322,8 +322,8 @@ def test_token_of_another_verb_is_bad_resumption_token(app, oai, load, issued_by
 
 
 def freeze_token_clock(monkeypatch: pytest.MonkeyPatch, at: float) -> None:
-    """Set the clock itsdangerous signs and checks token timestamps with."""
-    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: at))
+    """Set the clock tokens are stamped and checked with."""
+    monkeypatch.setattr(token_module, "time", SimpleNamespace(time=lambda: at))
 
 
 @pytest.mark.parametrize("verb", LIST_VERBS)

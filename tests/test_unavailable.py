@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from records.db import make_engine, make_session_factory
+from records.db import make_engine
 
 
 def _use_engine(app, engine):
-    store = app.extensions["oaipress.store"]
-    store.read_engine = engine
-    store.read_sessions = make_session_factory(engine)
+    app.extensions["oaipress.store"].read_engine = engine
 
 
 def test_unreachable_database_answers_503_with_retry_after(make_app):
