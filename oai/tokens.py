@@ -21,6 +21,7 @@ import json
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from oai.errors import BadResumptionToken
 
@@ -88,7 +89,7 @@ class TokenCodec:
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         return now + timedelta(seconds=self.ttl)
 
-    def _payload(self, token: str) -> object:
+    def _payload(self, token: str) -> Any:
         """The signed payload of ``token``; raises ValueError if it is not one of ours."""
         signed, _, signature = token.encode("ascii").rpartition(b".")
         if not hmac.compare_digest(signature, self._signature(signed)):
@@ -103,7 +104,7 @@ class TokenCodec:
     def decode(self, token: str, verb: str) -> ListState:
         try:
             payload = self._payload(token)
-            (token_verb, prefix, set_spec, from_s, until_s, after, cursor, total) = payload  # type: ignore[misc]
+            (token_verb, prefix, set_spec, from_s, until_s, after, cursor, total) = payload
             state = ListState(
                 verb=token_verb,
                 prefix=prefix,
