@@ -22,8 +22,11 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = make_session_factory(self.engine)
-        # Protocol requests only read: they may go to a replica of the primary.
-        self.read_engine = make_engine(read_url) if read_url else self.engine
+        # Protocol requests only read: they may go to a replica of the primary. They run
+        # in autocommit: no BEGIN and ROLLBACK round trips around every page (each
+        # statement sees its own snapshot either way, as under READ COMMITTED).
+        read_engine = make_engine(read_url) if read_url else self.engine
+        self.read_engine = read_engine.execution_options(isolation_level="AUTOCOMMIT")
         if create:
             create_schema(self.engine)
 
