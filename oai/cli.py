@@ -189,10 +189,10 @@ def delete_command(record_id: str) -> None:
 def rebuild_command() -> None:
     """Render every record again (after an upgrade or a new repository identifier)."""
     store, renderer = _open(_settings(), check_signature=False)
-    with store.session() as session:
-        from records.queries import ListWindow, count_window
+    from records.queries import ListWindow, count_window
 
-        total = count_window(session.connection(), ListWindow(None, None, None))
+    with store.engine.connect() as connection:
+        total = count_window(connection, ListWindow(None, None, None))
     with _progress(total, "rendering") as advance, store.transaction() as session:
         count = rerender(session, renderer, progress=advance)
     store.set_setting(RENDER_SIGNATURE, renderer.signature())

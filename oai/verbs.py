@@ -7,7 +7,7 @@ written; what follows is concatenation of bytes already in memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from lxml import etree
@@ -62,7 +62,6 @@ class Reply:
 
     element: etree._Element
     pieces: list[bytes] | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def identify(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
