@@ -14,14 +14,8 @@ from itertools import islice
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
-from records.ingest import (
-    MAX_REPORTED_ERRORS,
-    ImportSummary,
-    LineError,
-    Renderer,
-    _Item,
-    parse_lines,
-)
+from records.ingest import Renderer
+from records.lines import MAX_REPORTED_ERRORS, ImportSummary, LineError, _Item, parse_lines
 
 _renderer: Renderer | None = None
 
