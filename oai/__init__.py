@@ -41,6 +41,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         records_page_size=settings["OAIPRESS_LIST_RECORDS_PAGE_SIZE"],
         identifiers_page_size=settings["OAIPRESS_LIST_IDENTIFIERS_PAGE_SIZE"],
         sets_page_size=settings["OAIPRESS_LIST_SETS_PAGE_SIZE"],
+        list_clock=None if store.clock_is_local else store.list_clock,
+        check_replayed=store.check_replayed if store.has_replica else None,
     )
     stored_signature = store.setting(RENDER_SIGNATURE)
     if stored_signature is None:

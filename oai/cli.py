@@ -194,9 +194,11 @@ def rebuild_command() -> None:
     with store.engine.connect() as connection:
         total = count_window(connection, ListWindow(None, None, None))
     with _progress(total, "rendering") as advance, store.transaction() as session:
-        count = rerender(session, renderer, progress=advance)
+        count, changed = rerender(session, renderer, progress=advance)
     store.set_setting(RENDER_SIGNATURE, renderer.signature())
     click.echo(f"rendered {count} record(s)", err=True)
+    if changed:
+        click.echo(f"{changed} record(s) now read differently: new datestamps", err=True)
 
 
 @cli.command("lift-embargoes")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class OAIError(Exception):
     code = "badArgument"
     #: badVerb and badArgument responses must not echo the request's arguments (§3.2).
     echoes_request = True
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, response_date: datetime | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: the store's time the answer was decided at, when it is not the request's
+        self.response_date = response_date
 
 
 class BadArgument(OAIError):

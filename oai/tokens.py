@@ -47,6 +47,8 @@ class ListState:
     after: tuple[datetime, str] | None
     cursor: int
     total: int
+    #: the primary's WAL position when the list started, if it is read from a replica
+    position: str | None = None
 
     def advanced(self, after: tuple[datetime, str], sent: int) -> ListState:
         return replace(self, after=after, cursor=self.cursor + sent)
@@ -80,6 +82,8 @@ class TokenCodec:
             state.cursor,
             state.total,
         ]
+        if state.position is not None:
+            payload.append(state.position)
         body = _b64encode(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
         signed = body + b"." + str(int(time.time())).encode("ascii")
         return (signed + b"." + self._signature(signed)).decode("ascii")
@@ -104,7 +108,10 @@ class TokenCodec:
     def decode(self, token: str, verb: str) -> ListState:
         try:
             payload = self._payload(token)
-            (token_verb, prefix, set_spec, from_s, until_s, after, cursor, total) = payload
+            (token_verb, prefix, set_spec, from_s, until_s, after, cursor, total) = payload[:8]
+            position = payload[8] if len(payload) == 9 else None
+            if len(payload) not in (8, 9) or not isinstance(position, str | None):
+                raise ValueError("unexpected payload")
             state = ListState(
                 verb=token_verb,
                 prefix=prefix,
@@ -114,6 +121,7 @@ class TokenCodec:
                 after=None if after is None else (_EPOCH + timedelta(seconds=after[0]), after[1]),
                 cursor=int(cursor),
                 total=int(total),
+                position=position,
             )
         except (TypeError, ValueError, IndexError, OverflowError, KeyError, binascii.Error):
             raise BadResumptionToken("the resumptionToken is not valid") from None

@@ -54,14 +54,23 @@ class Repository:
     identifiers_page_size: int = 500
     sets_page_size: int = 100
     now: Callable[[], datetime] = utc_now
+    #: when a list starts, on the store's clock, and the replica position it needs
+    #: (oai.store.Store.list_clock); None: ``now`` is the store's clock (SQLite)
+    list_clock: Callable[[Connection], tuple[datetime, str | None]] | None = None
+    #: raises records.replica.ReplicaBehind when a later page's replica lags its first page
+    check_replayed: Callable[[Connection, str], None] | None = None
 
 
 @dataclass
 class Reply:
-    """The verb element; ``pieces`` are stored bytes streamed as its first content."""
+    """The verb element; ``pieces`` are stored bytes streamed as its first content.
+
+    ``response_date`` is set by a list that starts: the time its window was frozen at.
+    """
 
     element: etree._Element
     pieces: list[bytes] | None = None
+    response_date: datetime | None = None
 
 
 def identify(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
@@ -182,35 +191,47 @@ def list_metadata_formats(repo: Repository, connection: Connection, request: OAI
     return Reply(element)
 
 
-def _start_state(repo: Repository, connection: Connection, request: OAIRequest) -> ListState:
+def _start_state(
+    repo: Repository, connection: Connection, request: OAIRequest
+) -> tuple[ListState, datetime]:
     fmt = _format(repo, request.arguments["metadataPrefix"])
     set_spec = request.get("set")
     if set_spec is not None and not queries.has_sets(connection):
         raise NoSetHierarchy("this repository has no sets")
-    # Freeze the list at the second before this request: records that change during
-    # the harvest move past `until` and are left to the next incremental harvest.
-    frozen = repo.now() - timedelta(seconds=1)
+    # Freeze the list at the second before this request: records that change during the
+    # harvest move past `until` and are left to the next incremental harvest. Writes are
+    # stamped in the future as they commit (records.stamping), so nothing stamped up to
+    # `until` can still appear; the responseDate is this same moment, on the same clock.
+    now, position = repo.list_clock(connection) if repo.list_clock else (repo.now(), None)
+    frozen = now - timedelta(seconds=1)
     until = frozen if request.until is None else min(request.until, frozen)
     window = queries.ListWindow(request.from_, until, set_spec)
     total = (
         0 if request.from_ and request.from_ > until else queries.count_window(connection, window)
     )
     if total == 0:
-        raise NoRecordsMatch("no records match the arguments")
-    return ListState(request.verb, fmt.prefix, set_spec, request.from_, until, None, 0, total)
+        raise NoRecordsMatch("no records match the arguments", response_date=now)
+    return ListState(
+        request.verb, fmt.prefix, set_spec, request.from_, until, None, 0, total, position
+    ), now
 
 
-def _resumed_state(repo: Repository, request: OAIRequest) -> ListState:
+def _resumed_state(repo: Repository, connection: Connection, request: OAIRequest) -> ListState:
     state = repo.codec.decode(request.arguments["resumptionToken"], request.verb)
     if state.prefix is not None and state.prefix not in repo.formats:
         raise BadResumptionToken("the resumptionToken names a format no longer served")
+    if state.position is not None and repo.check_replayed is not None:
+        repo.check_replayed(connection, state.position)
     return state
 
 
 def _list_items(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
     with_metadata = request.verb == "ListRecords"
     resumed = "resumptionToken" in request.arguments
-    state = _resumed_state(repo, request) if resumed else _start_state(repo, connection, request)
+    if resumed:
+        state, started = _resumed_state(repo, connection, request), None
+    else:
+        state, started = _start_state(repo, connection, request)
     page_size = repo.records_page_size if with_metadata else repo.identifiers_page_size
     window = queries.ListWindow(state.from_, state.until, state.set_spec, state.after)
     rows = queries.list_page(
@@ -227,7 +248,7 @@ def _list_items(repo: Repository, connection: Connection, request: OAIRequest) -
     element = etree.Element(oai(request.verb))
     last = rows[-1]
     _append_token(repo, element, state, (last.datestamp, last.local_id), len(rows), more, resumed)
-    return Reply(element, pieces)
+    return Reply(element, pieces, started)
 
 
 def _append_token(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import zlib
 from collections.abc import Iterable, Iterator
@@ -12,11 +13,12 @@ from lxml import etree
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from oai.arguments import parse_request
+from oai.arguments import OAIRequest, parse_request
 from oai.errors import BadArgument, OAIError
 from oai.store import Store
-from oai.verbs import VERB_HANDLERS, Repository
+from oai.verbs import VERB_HANDLERS, Reply, Repository
 from oai.writer import Streamed, envelope, oai, serialize
+from records.replica import ReplicaBehind
 
 bp = Blueprint("oai", __name__)
 log = logging.getLogger(__name__)
@@ -77,10 +79,13 @@ def endpoint() -> Response:
     try:
         oai_request = parse_request(_arguments())
         attributes = {"verb": oai_request.verb, **oai_request.arguments}
-        with store.read_connection() as connection:
-            reply = VERB_HANDLERS[oai_request.verb](repo, connection, oai_request)
+        reply = _answer(store, repo, oai_request)
     except OAIError as error:
-        root = envelope(response_date, repo.base_url, attributes if error.echoes_request else None)
+        root = envelope(
+            error.response_date or response_date,
+            repo.base_url,
+            attributes if error.echoes_request else None,
+        )
         element = etree.SubElement(root, oai("error"), code=error.code)
         element.text = error.message
         return _respond([serialize(root)])
@@ -90,11 +95,28 @@ def endpoint() -> Response:
     except PoolTimeout:
         log.warning("no database connection became free in time: the server is saturated")
         return _unavailable("The repository is busy; please retry later.")
-    root = envelope(response_date, repo.base_url, attributes)
+    root = envelope(reply.response_date or response_date, repo.base_url, attributes)
     root.append(reply.element)
     if reply.pieces is None:
         return _respond([serialize(root)])
     return _respond(Streamed(root, reply.element, reply.pieces))
+
+
+def _answer(store: Store, repo: Repository, oai_request: OAIRequest) -> Reply:
+    """Run the verb on the read connection, or on the primary when a replica lags."""
+    handler = VERB_HANDLERS[oai_request.verb]
+    try:
+        with store.read_connection() as connection:
+            return handler(repo, connection, oai_request)
+    except ReplicaBehind:
+        log.info("the read replica lags: this request is answered by the primary")
+    on_primary = replace(
+        repo,
+        list_clock=functools.partial(store.list_clock, on_primary=True),
+        check_replayed=None,
+    )
+    with store.primary_read_connection() as connection:
+        return handler(on_primary, connection, oai_request)
 
 
 def _respond(body: list[bytes] | Streamed) -> Response:

@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session, selectinload
 from records.ingest import RecordWriter, Renderer
 from records.models import Record, RightsStatement
 from records.queries import record_to_dict
+from records.stamping import Clock, publish
 
 
-def lift_embargoes(session: Session, renderer: Renderer, today: date) -> list[str]:
+def lift_embargoes(
+    session: Session, renderer: Renderer, today: date, *, now: Clock | None = None
+) -> list[str]:
     """Re-stamp every record whose embargo ended after it was rendered; return their ids."""
     ended = (
         select(Record)
@@ -41,4 +44,5 @@ def lift_embargoes(session: Session, renderer: Renderer, today: date) -> list[st
     ]
     writer = RecordWriter(session, renderer)
     writer.restamp([(record_to_dict(record), record.pk) for record in stale])
+    publish(session, now)
     return [record.local_id for record in stale]

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from records.db import insert_ignoring_duplicates
 from records.lines import (
     MAX_REPORTED_ERRORS,
     ImportRejected,
@@ -31,7 +32,8 @@ from records.models import (
     RightsStatement,
     SetMembership,
 )
-from records.validate import content_hash, utc_now
+from records.stamping import PROVISIONAL, Clock, publish
+from records.validate import content_hash
 
 __all__ = [
     "MAX_REPORTED_ERRORS",
@@ -43,6 +45,7 @@ __all__ = [
     "import_records",
     "parse_lines",
 ]
+
 
 class Renderer(Protocol):
     """Turns a canonical record into the bytes the protocol serves."""
@@ -80,12 +83,10 @@ class RecordWriter:
         renderer: Renderer,
         *,
         keep_datestamps: bool = False,
-        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.session = session
         self.renderer = renderer
         self.keep_datestamps = keep_datestamps
-        self.now = now
         self.known_sets: set[str] = set(session.scalars(select(OAISet.spec)))
         #: content hashes of the batch being written, by record id (computed once)
         self._digests: dict[str, str] = {}
@@ -127,7 +128,6 @@ class RecordWriter:
                 and i.record["id"] in existing
             ]
         )
-        now = self.now()
         changes: list[tuple[dict[str, Any], datetime, int | None]] = []
         for item in items:
             record = item.record
@@ -148,15 +148,18 @@ class RecordWriter:
                 summary.added += 1
             else:
                 summary.updated += 1
-            changes.append((record, wanted or now, old.pk if old else None))
+            changes.append((record, wanted or PROVISIONAL, old.pk if old else None))
         if changes:
             self._store(changes)
 
     def restamp(self, records: list[tuple[dict[str, Any], int]]) -> None:
-        """Render stored records again under a new datestamp (what they disseminate changed)."""
+        """Render stored records again under a new datestamp (what they disseminate changed).
+
+        The datestamp is given when the transaction publishes (records.stamping).
+        """
         self._digests.clear()
         if records:
-            self._store([(record, self.now(), pk) for record, pk in records])
+            self._store([(record, PROVISIONAL, pk) for record, pk in records])
 
     def _direct_sets(self, pks: list[int]) -> dict[int, list[str]]:
         if not pks:
@@ -241,8 +244,10 @@ class RecordWriter:
             if rows:
                 session.connection().execute(table.__table__.insert(), rows)
         if new_specs:
+            # Another import may create the same set at the same time: both must succeed.
             session.connection().execute(
-                OAISet.__table__.insert(), [{"spec": s, "name": s} for s in sorted(new_specs)]
+                insert_ignoring_duplicates(session, OAISet),
+                [{"spec": s, "name": s} for s in sorted(new_specs)],
             )
             self.known_sets |= new_specs
 
@@ -308,7 +313,7 @@ def import_records(
     keep_datestamps: bool = False,
     skip_invalid: bool = False,
     batch_size: int = 500,
-    now: Callable[[], datetime] = utc_now,
+    now: Clock | None = None,
     jobs: int = 1,
 ) -> ImportSummary:
     """Upsert every record of a JSON Lines stream, in batches of ``batch_size``.
@@ -318,9 +323,11 @@ def import_records(
 
     Raises :class:`ImportRejected` when a line is bad and ``skip_invalid`` is false;
     the caller must then roll back (what was written so far is in the same transaction).
+    The changed records get their datestamp last, from ``now`` if given, else from the
+    store's clock as the transaction is about to commit (records.stamping).
     """
     summary = ImportSummary()
-    writer = RecordWriter(session, renderer, keep_datestamps=keep_datestamps, now=now)
+    writer = RecordWriter(session, renderer, keep_datestamps=keep_datestamps)
     batch: list[_Item] = []
     if jobs > 1:
         from records.pipeline import prepared_items
@@ -339,19 +346,21 @@ def import_records(
         raise ImportRejected(summary)
     if batch:
         writer.write(batch, summary)
+    publish(session, now)
     return summary
 
 
 def delete_record(
-    session: Session, local_id: str, renderer: Renderer, *, now: Callable[[], datetime] = utc_now
+    session: Session, local_id: str, renderer: Renderer, *, now: Clock | None = None
 ) -> bool:
     """Turn a record into a persistent tombstone. False when there is no such record."""
     if session.scalar(select(Record.pk).where(Record.local_id == local_id)) is None:
         return False
     summary = ImportSummary()
-    RecordWriter(session, renderer, now=now).write(
+    RecordWriter(session, renderer).write(
         [_Item(0, {"id": local_id, "deleted": True, "sets": None}, None)], summary
     )
+    publish(session, now)
     return True
 
 
@@ -361,43 +370,96 @@ def rerender(
     *,
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
-) -> int:
+    now: Clock | None = None,
+) -> tuple[int, int]:
     """Render every stored record again (after an upgrade or a change of identifier).
 
-    Datestamps stay: the records themselves did not change.
+    A record whose header or metadata comes out different is now disseminated
+    differently, so it gets a new datestamp and incremental harvests fetch it (repository
+    guidelines: a format's datestamps follow changes of its dissemination); a record
+    rendered the same keeps its datestamp. Returns (records rendered, records restamped).
     """
     from records.queries import iter_records, record_to_dict
 
-    count = 0
-    batch: list[tuple[int, dict[str, Any], datetime]] = []
+    count = changed = 0
+    batch: list[tuple[Record, dict[str, Any]]] = []
 
     def flush() -> None:
-        pks = [pk for pk, _, _ in batch]
-        session.execute(delete(Rendition).where(Rendition.record_pk.in_(pks)))
-        session.execute(
-            update(Record).execution_options(synchronize_session=False),
-            [
-                {"pk": pk, "header_xml": renderer.header(r["id"], stamp, r["sets"], r["deleted"])}
-                for pk, r, stamp in batch
-            ],
-        )
-        renditions = [
-            {"record_pk": pk, "prefix": prefix, "version": version, "xml": xml}
-            for pk, record, _ in batch
-            if not record["deleted"]
-            for prefix, version, xml in renderer.metadata(record)
-        ]
-        if renditions:
-            session.connection().execute(Rendition.__table__.insert(), renditions)
+        nonlocal changed
+        pks = [stored.pk for stored, _ in batch]
+        old = _stored_renditions(session, pks)
+        rewritten: list[tuple[int, dict[str, Any], list[tuple[str, str, bytes]]]] = []
+        restamped: list[dict[str, Any]] = []
+        for stored, record in batch:
+            renditions = [] if record["deleted"] else renderer.metadata(record)
+            header = renderer.header(
+                record["id"], stored.datestamp, record["sets"], record["deleted"]
+            )
+            if header != stored.header_xml or {p: x for p, _, x in renditions} != {
+                p: x for p, (_, x) in old.get(stored.pk, {}).items()
+            }:
+                restamped.append({"pk": stored.pk, "record": record})
+            elif {p: v for p, v, _ in renditions} == {
+                p: v for p, (v, _) in old.get(stored.pk, {}).items()
+            }:
+                continue
+            rewritten.append((stored.pk, record, renditions))
+        if restamped:
+            changed += len(restamped)
+            session.execute(
+                update(Record).execution_options(synchronize_session=False),
+                [
+                    {
+                        "pk": r["pk"],
+                        "datestamp": PROVISIONAL,
+                        "header_xml": renderer.header(
+                            r["record"]["id"],
+                            PROVISIONAL,
+                            r["record"]["sets"],
+                            r["record"]["deleted"],
+                        ),
+                    }
+                    for r in restamped
+                ],
+            )
+            session.execute(
+                update(SetMembership)
+                .where(SetMembership.record_pk.in_([r["pk"] for r in restamped]))
+                .values(datestamp=PROVISIONAL)
+            )
+        if rewritten:
+            session.execute(
+                delete(Rendition).where(Rendition.record_pk.in_([pk for pk, _, _ in rewritten]))
+            )
+            rows = [
+                {"record_pk": pk, "prefix": prefix, "version": version, "xml": xml}
+                for pk, _, renditions in rewritten
+                for prefix, version, xml in renditions
+            ]
+            if rows:
+                session.connection().execute(Rendition.__table__.insert(), rows)
         if progress:
             progress(len(batch))
         batch.clear()
 
-    for stored in iter_records(session, batch_size):
-        batch.append((stored.pk, record_to_dict(stored), stored.datestamp))
+    for stored in iter_records(session, batch_size, before=PROVISIONAL):
+        batch.append((stored, record_to_dict(stored)))
         count += 1
         if len(batch) >= batch_size:
             flush()
     if batch:
         flush()
-    return count
+    publish(session, now)
+    return count, changed
+
+
+def _stored_renditions(session: Session, pks: list[int]) -> dict[int, dict[str, tuple[str, bytes]]]:
+    result: dict[int, dict[str, tuple[str, bytes]]] = {}
+    rows = session.execute(
+        select(Rendition.record_pk, Rendition.prefix, Rendition.version, Rendition.xml).where(
+            Rendition.record_pk.in_(pks)
+        )
+    )
+    for pk, prefix, version, xml in rows:
+        result.setdefault(pk, {})[prefix] = (version, xml)
+    return result

@@ -244,8 +244,13 @@ def record_to_dict(record: Record) -> dict[str, Any]:
     return result
 
 
-def iter_records(session: Session, batch_size: int = 500) -> Iterator[Record]:
-    """Every record with its children loaded, in (datestamp, id) order, batch by batch."""
+def iter_records(
+    session: Session, batch_size: int = 500, *, before: datetime | None = None
+) -> Iterator[Record]:
+    """Every record with its children loaded, in (datestamp, id) order, batch by batch.
+
+    ``before`` leaves out records stamped from then on (a writer's own restamped rows).
+    """
     after: tuple[datetime, str] | None = None
     while True:
         query = (
@@ -259,6 +264,8 @@ def iter_records(session: Session, batch_size: int = 500) -> Iterator[Record]:
             .order_by(Record.datestamp, Record.local_id)
             .limit(batch_size)
         )
+        if before is not None:
+            query = query.where(Record.datestamp < before)
         params: dict[str, Any] = {}
         if after is not None:
             query = query.where(

@@ -229,4 +229,6 @@ def identifiers(items: list[etree._Element]) -> list[str]:
 def set_repository_clock(app: Flask, now: Callable[[], datetime]) -> None:
     """Make ``app`` read the time (responseDate, list freezing) from ``now`` from now on."""
     repository = app.extensions["oaipress.repository"]
-    app.extensions["oaipress.repository"] = dataclasses.replace(repository, now=now)
+    app.extensions["oaipress.repository"] = dataclasses.replace(
+        repository, now=now, list_clock=None
+    )

@@ -452,10 +452,11 @@ def test_batches_store_everything(app, oai):
     assert counts(again) == (0, 1, 6, 0, 0)
 
 
-def test_each_batch_is_stamped_when_it_is_written(app):
+def test_every_record_of_one_import_gets_the_one_stamp_taken_at_commit(app):
+    # records.stamping: rows are stamped as the transaction publishes, not batch by batch.
     run(app, [make_record(i) for i in range(7)], batch_size=2, now=Clock(T0))
-    stamps = sorted({stamp(app, f"article/{i}") for i in range(7)})
-    assert stamps == [T0 + timedelta(seconds=s) for s in range(4)]
+    assert {stamp(app, f"article/{i}") for i in range(7)} == {T0}
+    assert memberships(app, "article/1") == {}
 
 
 # --- sets --------------------------------------------------------------------------------
@@ -497,7 +498,7 @@ def test_new_sets_are_named_after_their_spec_and_existing_names_stay(app):
 # --- rerender ----------------------------------------------------------------------------
 
 
-def test_rerender_keeps_datestamps_and_renders_for_the_new_identifier(app):
+def test_rerender_for_a_new_identifier_restamps_what_now_reads_differently(app):
     clock = Clock(T0)
     run(app, [make_record(i, sets=["s:t"]) for i in range(5)], now=clock)
     run(app, [{"id": "article/2", "deleted": True}], now=clock)
@@ -505,18 +506,42 @@ def test_rerender_keeps_datestamps_and_renders_for_the_new_identifier(app):
     store = app.extensions["oaipress.store"]
     seen: list[int] = []
     with store.transaction() as session:
-        count = rerender(
-            session, ProtocolRenderer("other.example"), batch_size=2, progress=seen.append
+        result = rerender(
+            session,
+            ProtocolRenderer("other.example"),
+            batch_size=2,
+            progress=seen.append,
+            now=lambda: T2,
         )
-    assert count == 5 and seen == [2, 2, 1]
-    assert snapshot(app) == before
+    assert result == (5, 5) and seen == [2, 2, 1]
+    # Every header changed, so every record is disseminated anew under a new datestamp.
+    after = snapshot(app)
+    assert {k: record for k, (_, record) in after.items()} == {
+        k: record for k, (_, record) in before.items()
+    }
     for i in range(5):
         header = row(app, f"article/{i}").header_xml.decode()
         assert f"<identifier>oai:other.example:article/{i}</identifier>" in header
         assert "<setSpec>s:t</setSpec>" in header
+        assert "<datestamp>2020-01-03T00:00:00Z</datestamp>" in header
+        assert stamp(app, f"article/{i}") == T2
+        assert {spec: when for spec, (_, when) in memberships(app, f"article/{i}").items()} == {
+            "s": T2,
+            "s:t": T2,
+        }
     assert 'status="deleted"' in row(app, "article/2").header_xml.decode()
     assert child_rows(app, "article/2")["renditions"] == 0
     assert child_rows(app, "article/3")["renditions"] == 1
+
+
+def test_rerender_keeps_the_datestamps_of_records_that_read_the_same(app):
+    run(app, [make_record(i) for i in range(3)], now=Clock(T0))
+    before = snapshot(app)
+    store = app.extensions["oaipress.store"]
+    with store.transaction() as session:
+        assert rerender(session, app.extensions["oaipress.renderer"], now=lambda: T2) == (3, 0)
+    assert snapshot(app) == before
+    assert {stamp(app, f"article/{i}") for i in range(3)} == {T0}
 
 
 def test_rerendered_metadata_equals_freshly_imported_metadata(app):
