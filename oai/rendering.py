@@ -52,7 +52,13 @@ class ProtocolRenderer:
         return etree.tostring(header, encoding="UTF-8")
 
     def metadata(self, record: dict[str, Any]) -> list[tuple[str, str, bytes]]:
-        return [(f.prefix, f.version, f.render(record)) for f in self.formats.values()]
+        """Every format that can express ``record`` (oai.formats: build may decline)."""
+        renditions = []
+        for fmt in self.formats.values():
+            xml = fmt.render(record)
+            if xml is not None:
+                renditions.append((fmt.prefix, fmt.version, xml))
+        return renditions
 
     def signature(self) -> str:
         return f"oai:{self.repository_identifier}"

@@ -5,6 +5,12 @@ interchange form in records.validate) and registers itself here. Adding MARCXML,
 or DataCite adds an entry; nothing else changes. ``version`` is part of every stored
 rendition, so bumping it marks that format's stored renditions stale for
 ``oaipress rebuild``.
+
+A format that cannot express a record faithfully (DataCite with neither DOI nor landing
+page, say) returns None from ``build``: the record then has no rendition in that format,
+so GetRecord answers cannotDisseminateFormat, ListRecords leaves it out, and
+ListMetadataFormats for its identifier does not name the format (§4.4). Each format
+module says its rule in its docstring.
 """
 
 from __future__ import annotations
@@ -25,10 +31,14 @@ class MetadataFormat:
     namespace: str
     schema: str
     version: str
-    build: Callable[[dict[str, Any]], etree._Element]
+    build: Callable[[dict[str, Any]], etree._Element | None]
 
-    def render(self, record: dict[str, Any]) -> bytes:
-        return etree.tostring(self.build(record), encoding="UTF-8", xml_declaration=False)
+    def render(self, record: dict[str, Any]) -> bytes | None:
+        """The metadata element as stored, or None when this format cannot express it."""
+        element = self.build(record)
+        if element is None:
+            return None
+        return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
 
 
 REGISTRY: dict[str, MetadataFormat] = {}
