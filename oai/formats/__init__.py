@@ -15,6 +15,7 @@ module says its rule in its docstring.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,8 +52,11 @@ def register(fmt: MetadataFormat) -> MetadataFormat:
     return fmt
 
 
-def formats() -> dict[str, MetadataFormat]:
-    """All registered formats, importing the built-in ones on first use."""
-    from oai.formats import oai_dc  # noqa: F401  (registers itself)
+BUILT_IN = ("oai_dc", "marcxml", "mods", "datacite", "oai_openaire", "jats")
 
+
+def formats() -> dict[str, MetadataFormat]:
+    """All registered formats, importing the built-in ones (each registers itself) first."""
+    for name in BUILT_IN:
+        importlib.import_module(f"oai.formats.{name}")
     return REGISTRY

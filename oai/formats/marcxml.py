@@ -1,0 +1,3 @@
+"""The `marcxml` metadata format: being written (issue 7); registers nothing yet."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The `oai_openaire` metadata format: being written (issue 7); registers nothing yet."""
+
+from __future__ import annotations
