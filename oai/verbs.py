@@ -18,6 +18,7 @@ from oai.errors import (
     BadResumptionToken,
     CannotDisseminateFormat,
     IdDoesNotExist,
+    NoMetadataFormats,
     NoRecordsMatch,
     NoSetHierarchy,
 )
@@ -135,13 +136,6 @@ def _format(repo: Repository, prefix: str) -> MetadataFormat:
     return fmt
 
 
-def _local_id(repo: Repository, connection: Connection, identifier: str) -> str:
-    local_id = local_id_of(repo.identifier, identifier)
-    if local_id is None or not queries.record_exists(connection, local_id):
-        raise IdDoesNotExist(f"{identifier!r} is not an identifier in this repository")
-    return local_id
-
-
 def _page_parts(repo: Repository, rows: Sequence[queries.ListedRecord]) -> list[bytes]:
     """The ``<record>`` elements of ``rows`` as stored bytes, joined later per output chunk.
 
@@ -180,10 +174,25 @@ def get_record(repo: Repository, connection: Connection, request: OAIRequest) ->
 
 
 def list_metadata_formats(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
+    """§4.4: with an identifier, only the formats that item can be disseminated in.
+
+    A live record lacks a format that cannot express it (oai.formats); a tombstone is
+    answered in every format (its header), so it lists them all.
+    """
+    offered = list(repo.formats.values())
     if "identifier" in request.arguments:
-        _local_id(repo, connection, request.arguments["identifier"])
+        identifier = request.arguments["identifier"]
+        local_id = local_id_of(repo.identifier, identifier)
+        found = queries.rendered_prefixes(connection, local_id) if local_id is not None else None
+        if found is None:
+            raise IdDoesNotExist(f"{identifier!r} is not an identifier in this repository")
+        deleted, prefixes = found
+        if not deleted:
+            offered = [fmt for fmt in offered if fmt.prefix in prefixes]
+        if not offered:
+            raise NoMetadataFormats(f"{identifier!r} is not available in any format yet")
     element = etree.Element(oai("ListMetadataFormats"))
-    for fmt in repo.formats.values():
+    for fmt in offered:
         entry = etree.SubElement(element, oai("metadataFormat"))
         etree.SubElement(entry, oai("metadataPrefix")).text = fmt.prefix
         etree.SubElement(entry, oai("schema")).text = fmt.schema

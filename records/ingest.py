@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from records.aggregator_sets import AGGREGATOR_SETS, header_sets
 from records.db import insert_ignoring_duplicates
 from records.lines import (
     MAX_REPORTED_ERRORS,
@@ -171,7 +172,8 @@ class RecordWriter:
             .order_by(SetMembership.record_pk, SetMembership.set_spec)
         )
         for pk, spec in rows:
-            result[pk].append(spec)
+            if spec not in AGGREGATOR_SETS:  # computed from a live record, not kept
+                result[pk].append(spec)
         return result
 
     def _store(self, changes: list[tuple[dict[str, Any], datetime, int | None]]) -> None:
@@ -212,7 +214,7 @@ class RecordWriter:
         new_specs: set[str] = set()
         for record, stamp, old_pk in changes:
             pk = old_pk if old_pk is not None else new_pks[record["id"]]
-            for spec, direct in set_ancestry(record["sets"]).items():
+            for spec, direct in set_ancestry(header_sets(record)).items():
                 children[SetMembership].append(
                     {
                         "record_pk": pk,
@@ -247,12 +249,12 @@ class RecordWriter:
             # Another import may create the same set at the same time: both must succeed.
             session.connection().execute(
                 insert_ignoring_duplicates(session, OAISet),
-                [{"spec": s, "name": s} for s in sorted(new_specs)],
+                [_set_row(spec) for spec in sorted(new_specs)],
             )
             self.known_sets |= new_specs
 
     def _record_row(self, record: dict[str, Any], stamp: datetime) -> dict[str, Any]:
-        header = self.renderer.header(record["id"], stamp, record["sets"], record["deleted"])
+        header = self.renderer.header(record["id"], stamp, header_sets(record), record["deleted"])
         row: dict[str, Any] = {
             "local_id": record["id"],
             "datestamp": stamp,
@@ -283,6 +285,11 @@ class RecordWriter:
             extra=record.get("extra"),
         )
         return row
+
+
+def _set_row(spec: str) -> dict[str, str | None]:
+    name, description = AGGREGATOR_SETS.get(spec, (spec, None))
+    return {"spec": spec, "name": name, "description": description}
 
 
 ARTICLE_COLUMNS = (
@@ -386,58 +393,7 @@ def rerender(
 
     def flush() -> None:
         nonlocal changed
-        pks = [stored.pk for stored, _ in batch]
-        old = _stored_renditions(session, pks)
-        rewritten: list[tuple[int, dict[str, Any], list[tuple[str, str, bytes]]]] = []
-        restamped: list[dict[str, Any]] = []
-        for stored, record in batch:
-            renditions = [] if record["deleted"] else renderer.metadata(record)
-            header = renderer.header(
-                record["id"], stored.datestamp, record["sets"], record["deleted"]
-            )
-            if header != stored.header_xml or {p: x for p, _, x in renditions} != {
-                p: x for p, (_, x) in old.get(stored.pk, {}).items()
-            }:
-                restamped.append({"pk": stored.pk, "record": record})
-            elif {p: v for p, v, _ in renditions} == {
-                p: v for p, (v, _) in old.get(stored.pk, {}).items()
-            }:
-                continue
-            rewritten.append((stored.pk, record, renditions))
-        if restamped:
-            changed += len(restamped)
-            session.execute(
-                update(Record).execution_options(synchronize_session=False),
-                [
-                    {
-                        "pk": r["pk"],
-                        "datestamp": PROVISIONAL,
-                        "header_xml": renderer.header(
-                            r["record"]["id"],
-                            PROVISIONAL,
-                            r["record"]["sets"],
-                            r["record"]["deleted"],
-                        ),
-                    }
-                    for r in restamped
-                ],
-            )
-            session.execute(
-                update(SetMembership)
-                .where(SetMembership.record_pk.in_([r["pk"] for r in restamped]))
-                .values(datestamp=PROVISIONAL)
-            )
-        if rewritten:
-            session.execute(
-                delete(Rendition).where(Rendition.record_pk.in_([pk for pk, _, _ in rewritten]))
-            )
-            rows = [
-                {"record_pk": pk, "prefix": prefix, "version": version, "xml": xml}
-                for pk, _, renditions in rewritten
-                for prefix, version, xml in renditions
-            ]
-            if rows:
-                session.connection().execute(Rendition.__table__.insert(), rows)
+        changed += _rerender_batch(session, renderer, batch)
         if progress:
             progress(len(batch))
         batch.clear()
@@ -451,6 +407,83 @@ def rerender(
         flush()
     publish(session, now)
     return count, changed
+
+
+Rendered = list[tuple[str, str, bytes]]
+
+
+def _rerender_batch(
+    session: Session, renderer: Renderer, batch: list[tuple[Record, dict[str, Any]]]
+) -> int:
+    """Store a batch's new renditions; restamp those that read differently. Returns how many."""
+    old = _stored_renditions(session, [stored.pk for stored, _ in batch])
+    rewritten: list[tuple[int, Rendered]] = []
+    restamped: list[tuple[int, dict[str, Any]]] = []
+    for stored, record in batch:
+        renditions = [] if record["deleted"] else renderer.metadata(record)
+        before = old.get(stored.pk, {})
+        header = renderer.header(
+            record["id"], stored.datestamp, header_sets(record), record["deleted"]
+        )
+        if header != stored.header_xml or {p: x for p, _, x in renditions} != {
+            p: x for p, (_, x) in before.items()
+        }:
+            restamped.append((stored.pk, record))
+        elif {p: v for p, v, _ in renditions} == {p: v for p, (v, _) in before.items()}:
+            continue  # the same bytes under the same format versions: nothing to write
+        rewritten.append((stored.pk, renditions))
+    _restamp_for_rendering(session, renderer, restamped)
+    if rewritten:
+        session.execute(
+            delete(Rendition).where(Rendition.record_pk.in_([pk for pk, _ in rewritten]))
+        )
+        rows = [
+            {"record_pk": pk, "prefix": prefix, "version": version, "xml": xml}
+            for pk, renditions in rewritten
+            for prefix, version, xml in renditions
+        ]
+        if rows:
+            session.connection().execute(Rendition.__table__.insert(), rows)
+    return len(restamped)
+
+
+def _restamp_for_rendering(
+    session: Session, renderer: Renderer, records: list[tuple[int, dict[str, Any]]]
+) -> None:
+    """New header and set memberships under the provisional stamp (records.stamping)."""
+    if not records:
+        return
+    rows = []
+    memberships = []
+    for pk, record in records:
+        sets = header_sets(record)
+        rows.append(
+            {
+                "pk": pk,
+                "datestamp": PROVISIONAL,
+                "header_xml": renderer.header(record["id"], PROVISIONAL, sets, record["deleted"]),
+            }
+        )
+        memberships += [
+            {
+                "record_pk": pk,
+                "set_spec": spec,
+                "direct": direct,
+                "datestamp": PROVISIONAL,
+                "local_id": record["id"],
+            }
+            for spec, direct in set_ancestry(sets).items()
+        ]
+    session.execute(update(Record).execution_options(synchronize_session=False), rows)
+    session.execute(
+        delete(SetMembership).where(SetMembership.record_pk.in_([pk for pk, _ in records]))
+    )
+    if memberships:
+        session.connection().execute(SetMembership.__table__.insert(), memberships)
+        specs = sorted({m["set_spec"] for m in memberships})
+        session.connection().execute(
+            insert_ignoring_duplicates(session, OAISet), [_set_row(spec) for spec in specs]
+        )
 
 
 def _stored_renditions(session: Session, pks: list[int]) -> dict[int, dict[str, tuple[str, bytes]]]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
+from records.aggregator_sets import AGGREGATOR_SETS
 from records.models import OAISet, Record, Rendition, SetMembership
 
 
@@ -170,8 +171,16 @@ def get_record(connection: Connection, local_id: str, prefix: str) -> ListedReco
     return row
 
 
-def record_exists(connection: Connection, local_id: str) -> bool:
-    return connection.scalar(select(Record.pk).where(Record.local_id == local_id)) is not None
+def rendered_prefixes(connection: Connection, local_id: str) -> tuple[bool, set[str]] | None:
+    """Whether the record is deleted, and the formats it is rendered in; None: no record."""
+    rows = connection.execute(
+        select(Record.deleted, Rendition.prefix)
+        .outerjoin(Rendition, Rendition.record_pk == Record.pk)
+        .where(Record.local_id == local_id)
+    ).all()
+    if not rows:
+        return None
+    return bool(rows[0][0]), {prefix for _, prefix in rows if prefix is not None}
 
 
 def earliest_datestamp(connection: Connection) -> datetime | None:
@@ -196,7 +205,10 @@ def list_sets(connection: Connection, after: str | None, limit: int) -> Sequence
 
 def record_to_dict(record: Record) -> dict[str, Any]:
     """The canonical interchange form of a stored record (what export writes)."""
-    direct_sets = sorted(m.set_spec for m in record.memberships if m.direct)
+    # The aggregator sets are computed, never declared (records.aggregator_sets).
+    direct_sets = sorted(
+        m.set_spec for m in record.memberships if m.direct and m.set_spec not in AGGREGATOR_SETS
+    )
     if record.deleted:
         return {"id": record.local_id, "deleted": True, "sets": direct_sets}
     journal = {

@@ -64,6 +64,16 @@ def make_record(i: int, **fields: Any) -> dict[str, Any]:
     return record
 
 
+#: Rights that keep a record out of the computed aggregator sets (records.aggregator_sets),
+#: for tests about the sets records declare.
+RESTRICTED = {"access": "restricted", "statement": "Copyright (c) 2004 Author"}
+
+
+def unlisted_record(i: int, **fields: Any) -> dict[str, Any]:
+    """make_record, restricted: in no aggregator set (driver, openaire)."""
+    return make_record(i, rights=RESTRICTED, **fields)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
@@ -232,3 +242,19 @@ def set_repository_clock(app: Flask, now: Callable[[], datetime]) -> None:
     app.extensions["oaipress.repository"] = dataclasses.replace(
         repository, now=now, list_clock=None
     )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say which backends the backend-parametrized tests ran on, and why not PostgreSQL."""
+    if PG_URL:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(PG_URL).render_as_string(hide_password=True)
+        terminalreporter.write_sep("-", f"backends: SQLite and PostgreSQL ({shown})")
+    else:
+        terminalreporter.write_sep("-", "backends: SQLite only", yellow=True)
+        terminalreporter.write_line(
+            "PostgreSQL was not tested: OAIPRESS_TEST_DATABASE_URL is not set "
+            "(.ci/run sets it; see the README)",
+            yellow=True,
+        )

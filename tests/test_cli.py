@@ -16,6 +16,7 @@ from lxml import etree
 
 from oai import cli as cli_module
 from oai.cli import cli
+from records.aggregator_sets import AGGREGATOR_SETS
 from tests.conftest import NS, example_record, make_record
 from tests.xmlvalidate import validate_oai_response
 
@@ -379,6 +380,8 @@ def test_set_names_and_describes_a_set(database, tmp_path):
         "cac": ("Central Asia and the Caucasus", ["A journal."]),
         "cac:ART": ("cac:ART", []),
         "new": ("A set with no records yet", []),
+        # computed from the open-access record (records.aggregator_sets)
+        "openaire": ("OpenAIRE", [AGGREGATOR_SETS["openaire"][1]]),
     }
     ok("set", "cac", "Renamed")
     names = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.conftest import NS, OAIClient, example_record, make_record
+from tests.conftest import NS, OAIClient, example_record, make_record, unlisted_record
 
 IDENTIFIER = "oai:repo.example.org:article/587"
 
@@ -409,8 +409,8 @@ def test_no_metadata_formats_cannot_arise_and_an_existing_item_lists_all_formats
 )
 def test_sets_asked_of_a_repository_without_sets_is_no_set_hierarchy(app, oai, load, params):
     """§3.6 noSetHierarchy for ListSets, and ListRecords/ListIdentifiers with a set; §3.2
-    the request is echoed."""
-    load([make_record(1), make_record(2)])
+    the request is echoed. (Restricted records: no computed aggregator set either.)"""
+    load([unlisted_record(1), unlisted_record(2)])
     root = assert_error(oai, "noSetHierarchy", **params)
     assert request_attributes(root) == params
 

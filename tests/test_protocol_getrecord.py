@@ -44,12 +44,13 @@ def article(app, load):
 
 
 def test_get_record_of_the_example_article_has_its_header(article, oai):
-    """§4.1, §2.5: the header carries the identifier, the datestamp and the declared setSpec."""
+    """§4.1, §2.5: the header carries the identifier, the datestamp and its setSpecs: the
+    declared one and `openaire`, computed (open access; no file, so not `driver`)."""
     header = get_record(oai).find("oai:header", NS)
     assert header.get("status") is None
     assert header.findtext("oai:identifier", namespaces=NS) == IDENTIFIER
     assert header.findtext("oai:datestamp", namespaces=NS) == "2020-01-01T00:00:00Z"
-    assert [e.text for e in header.findall("oai:setSpec", NS)] == ["cac"]
+    assert [e.text for e in header.findall("oai:setSpec", NS)] == ["cac", "openaire"]
 
 
 def test_get_record_echoes_identifier_and_metadata_prefix_in_request(article, oai):

@@ -16,6 +16,7 @@ from tests.conftest import (
     harvest,
     identifiers,
     make_record,
+    unlisted_record,
 )
 
 LIST_VERBS = ["ListRecords", "ListIdentifiers"]
@@ -54,11 +55,12 @@ def boundary(app, load):
 
 @pytest.fixture
 def hierarchy(app, load):
-    """1 in cac, 2 in cac:ART, 3 in other, 4 in cac:ART and other, 5 in no set."""
+    """1 in cac, 2 in cac:ART, 3 in other, 4 in cac:ART and other, 5 in no set (all
+    restricted, so in no computed aggregator set)."""
     clock = Clock(T0)
     for i, sets in ((1, ["cac"]), (2, ["cac:ART"]), (3, ["other"]), (4, ["cac:ART", "other"])):
-        load([make_record(i, sets=sets)], now=clock)
-    load([make_record(5)], now=clock)
+        load([unlisted_record(i, sets=sets)], now=clock)
+    load([unlisted_record(5)], now=clock)
 
 
 @pytest.mark.parametrize("verb", LIST_VERBS)

@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from records.models import OAISet
-from tests.conftest import NS, OAIClient, harvest, make_record
+from tests.conftest import NS, OAIClient, harvest, make_record, unlisted_record
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 
@@ -53,7 +53,7 @@ def test_list_sets_gives_spec_name_and_oai_dc_description(app, oai):
 def test_list_sets_of_record_sets_names_them_by_spec_and_adds_ancestors(app, oai, load):
     """§4.6 and §2.6: sets made by records' setSpecs default to their spec as name; the
     hierarchy's ancestors (`cac` of `cac:ART`) are sets too."""
-    load([make_record(1, sets=["cac:ART"]), make_record(2, sets=["other"])])
+    load([unlisted_record(1, sets=["cac:ART"]), unlisted_record(2, sets=["other"])])
     entries = set_entries(oai)
     assert list(entries) == ["cac", "cac:ART", "other"]
     for spec, entry in entries.items():
@@ -115,8 +115,8 @@ def test_list_sets_pages_with_resumption_tokens(app, oai, count, page_lengths):
 
 
 def test_list_sets_without_sets_is_no_set_hierarchy(app, oai, load):
-    """§3.6 noSetHierarchy: ListSets when no record declares a set and none is named."""
-    load([make_record(1), make_record(2)])
+    """§3.6 noSetHierarchy: ListSets when no record is in a set and none is named."""
+    load([unlisted_record(1), unlisted_record(2)])
     code, root = oai.error(verb="ListSets")
     assert code == "noSetHierarchy"
     assert dict(root.find("oai:request", NS).attrib) == {"verb": "ListSets"}
@@ -131,7 +131,7 @@ def test_list_sets_of_an_empty_repository_is_no_set_hierarchy(app, oai):
 @pytest.mark.parametrize("verb", ["ListRecords", "ListIdentifiers"])
 def test_list_with_set_when_the_repository_has_no_sets_is_no_set_hierarchy(app, oai, load, verb):
     """§3.6 noSetHierarchy for ListRecords/ListIdentifiers with a set argument."""
-    load([make_record(1)])
+    load([unlisted_record(1)])
     code, root = oai.error(verb=verb, metadataPrefix="oai_dc", set="cac")
     assert code == "noSetHierarchy"
     assert dict(root.find("oai:request", NS).attrib) == {
