@@ -1,4 +1,10 @@
-"""Dublin Core (oai_dc), mapped as in metadata.md §1.5 (OJS's mapping plus its fixes)."""
+"""Dublin Core (oai_dc), mapped as in metadata.md §1.5 (OJS's mapping plus its fixes).
+
+``xml:lang`` goes only on text written in the record's language (title, keywords,
+abstract): not on the journal citation, whose "Vol./No." labels are English, nor on the
+copyright statement or the publisher's name, which are not translated. Every record can
+be expressed.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,10 @@ from oai.formats.vocabulary import (
     EU_REPO_ACCESS,
     citation_label,
     copyright_statement,
+    doi_url,
     effective_access,
+    resource_type,
+    version,
 )
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -43,21 +52,21 @@ def build(record: dict[str, Any]) -> etree._Element:
         add("subject", keyword, localized=True)
     add("description", record.get("abstract"), localized=True)
     journal = record.get("journal") or {}
-    add("publisher", journal.get("publisher") or journal.get("title"), localized=True)
+    add("publisher", journal.get("publisher") or journal.get("title"))
     add("date", record["published"])
     rights = record["rights"]
     access = effective_access(rights)
     if access == "embargoed":
         add("date", f"info:eu-repo/date/embargoEnd/{rights['embargo_until']}")
-    add("type", "info:eu-repo/semantics/article")
-    add("type", "info:eu-repo/semantics/publishedVersion")
+    add("type", resource_type(record).eu_repo)  # first: the DRIVER publication type
+    add("type", version(record).eu_repo)
     add("type", "Text")
     for mime in dict.fromkeys(f["mime_type"] for f in record["files"] if f.get("mime_type")):
         add("format", mime)
     add("identifier", record["url"])  # first: harvesters send users to the first URL
     if record.get("doi"):
-        add("identifier", f"https://doi.org/{record['doi']}")
-    add("source", citation_label(record), localized=True)
+        add("identifier", doi_url(record["doi"]))
+    add("source", citation_label(record))
     add("source", journal.get("issn"))
     add("source", journal.get("eissn"))
     if lang:
@@ -65,7 +74,7 @@ def build(record: dict[str, Any]) -> etree._Element:
     for file in record["files"]:
         add("relation", file["url"])
     add("rights", EU_REPO_ACCESS[access])
-    add("rights", copyright_statement(rights), localized=True)
+    add("rights", copyright_statement(rights))
     add("rights", rights.get("license"))
     return root
 
