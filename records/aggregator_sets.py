@@ -32,25 +32,30 @@ AGGREGATOR_SETS: dict[str, tuple[str, str]] = {
 }
 
 
-def is_open(rights: dict[str, Any], today: date | None = None) -> bool:
-    """Open access now: declared open, or an embargo that has ended."""
+def today() -> date:
+    """The date embargoes are judged by (UTC), in one place so tests can move it."""
+    return datetime.now(UTC).date()
+
+
+def is_open(rights: dict[str, Any], on: date | None = None) -> bool:
+    """Open access on that day: declared open, or an embargo that has ended."""
     access = rights.get("access")
     if access == "open":
         return True
     until = rights.get("embargo_until")
     if access == "embargoed" and until:
-        return date.fromisoformat(until) <= (today or datetime.now(UTC).date())
+        return date.fromisoformat(until) <= (on or today())
     return False
 
 
-def computed_sets(record: dict[str, Any], today: date | None = None) -> list[str]:
-    """The aggregator sets a live record belongs to today."""
-    if record.get("deleted") or not is_open(record["rights"], today):
+def computed_sets(record: dict[str, Any], on: date | None = None) -> list[str]:
+    """The aggregator sets a live record belongs to (today, unless ``on``)."""
+    if record.get("deleted") or not is_open(record["rights"], on):
         return []
     return ["driver", "openaire"] if record.get("files") else ["openaire"]
 
 
-def header_sets(record: dict[str, Any], today: date | None = None) -> list[str]:
+def header_sets(record: dict[str, Any], on: date | None = None) -> list[str]:
     """Every set the record's header names: its own, then the computed ones."""
     own = list(record["sets"])
-    return own + [spec for spec in computed_sets(record, today) if spec not in own]
+    return own + [spec for spec in computed_sets(record, on) if spec not in own]

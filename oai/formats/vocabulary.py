@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import quote
+
+from records.aggregator_sets import is_open
 
 EU_REPO_ACCESS = {
     "open": "info:eu-repo/semantics/openAccess",
@@ -16,14 +18,11 @@ EU_REPO_ACCESS = {
 
 
 def effective_access(rights: dict[str, Any], today: date | None = None) -> str:
-    """An embargo that has ended counts as open access (record-format.md)."""
-    access = str(rights["access"])
-    until = rights.get("embargo_until")
-    if access == "embargoed" and until:
-        today = today or datetime.now(UTC).date()
-        if date.fromisoformat(until) <= today:
-            return "open"
-    return access
+    """An embargo that has ended counts as open access (record-format.md), judged on the
+    same day as the aggregator sets are (records.aggregator_sets.today)."""
+    if rights["access"] == "embargoed" and is_open(rights, today):
+        return "open"
+    return str(rights["access"])
 
 
 def citation_label(record: dict[str, Any]) -> str | None:
