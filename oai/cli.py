@@ -164,9 +164,6 @@ def export_command(file: IO[str]) -> None:
     with store.session() as session:
         for record in iter_records(session):
             line = record_to_dict(record)
-            # Unknown fields are kept under "extra" but arrived at the top level: put them
-            # back there, or a re-import would nest them and change the record.
-            line.update(line.pop("extra", None) or {})
             line["datestamp"] = format_datestamp(record.datestamp)
             file.write(json.dumps(line, ensure_ascii=False) + "\n")
             count += 1

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from records.db import create_schema, make_engine, make_session_factory
+from records.db import create_schema, insert_for, make_engine, make_session_factory
 from records.models import StoreSetting
 from records.replica import primary_position, wait_for_replay
 from records.stamping import PUBLISHED, confirm, database_now
@@ -92,8 +92,14 @@ class Store:
             return session.scalar(select(StoreSetting.value).where(StoreSetting.key == key))
 
     def set_setting(self, key: str, value: str) -> None:
+        """An upsert: processes starting at once on a new store may all write it."""
         with self.transaction() as session:
-            session.merge(StoreSetting(key=key, value=value))
+            insert = insert_for(session, StoreSetting)
+            session.execute(
+                insert.values(key=key, value=value).on_conflict_do_update(
+                    index_elements=["key"], set_={"value": value}
+                )
+            )
 
     def shared_secret(self) -> str:
         """A token secret made once and kept in the store, so every worker agrees on it."""

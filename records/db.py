@@ -71,9 +71,15 @@ def refresh_statistics(engine: Engine) -> None:
         connection.exec_driver_sql("VACUUM ANALYZE records, record_sets, renditions")
 
 
-def insert_ignoring_duplicates(session: Session, model: type[Any]) -> Insert:
-    """An INSERT that skips rows whose key exists (a concurrent writer may add it first)."""
+def insert_for(session: Session, model: type[Any]) -> Any:
+    """The backend's own INSERT, which knows ON CONFLICT (both dialects spell it alike)."""
     table = model.__table__
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(table).on_conflict_do_nothing()
-    return sqlite_insert(table).on_conflict_do_nothing()
+        return postgresql_insert(table)
+    return sqlite_insert(table)
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Any]) -> Insert:
+    """An INSERT that skips rows whose key exists (a concurrent writer may add it first)."""
+    insert: Insert = insert_for(session, model).on_conflict_do_nothing()
+    return insert

@@ -23,6 +23,7 @@ from records.lines import (
     LineError,
     _Item,
     parse_lines,
+    without_duplicate_ids,
 )
 from records.models import (
     ArticleFile,
@@ -282,6 +283,8 @@ class RecordWriter:
             published=record["published"],
             doi=record["doi"],
             url=record["url"],
+            resource_type=record.get("type"),
+            version=record.get("version"),
             extra=record.get("extra"),
         )
         return row
@@ -308,6 +311,8 @@ ARTICLE_COLUMNS = (
     "published",
     "doi",
     "url",
+    "resource_type",
+    "version",
     "extra",
 )
 
@@ -342,6 +347,7 @@ def import_records(
         items = prepared_items(lines, renderer, summary, jobs, batch_size)
     else:
         items = parse_lines(lines, summary)
+    items = without_duplicate_ids(items, summary)
     for item in items:
         if summary.rejected and not skip_invalid:
             continue  # keep reading to report every bad line, but write nothing more

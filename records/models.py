@@ -63,6 +63,9 @@ class Record(Base):
     published: Mapped[str | None] = mapped_column(String(10))
     doi: Mapped[str | None] = mapped_column(String(512))
     url: Mapped[str | None] = mapped_column(Text)
+    #: the import format's ``type`` and ``version``; None: not given (the defaults apply)
+    resource_type: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(16))
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     authors: Mapped[list[Author]] = relationship(

@@ -251,6 +251,11 @@ def record_to_dict(record: Record) -> dict[str, Any]:
         "sets": direct_sets,
         "deleted": False,
     }
+    # Only when given, as on import: the canonical form (and its hash) of older records stays.
+    if record.resource_type is not None:
+        result["type"] = record.resource_type
+    if record.version is not None:
+        result["version"] = record.version
     if record.extra:
         result["extra"] = record.extra
     return result

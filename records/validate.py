@@ -7,9 +7,14 @@ XML 1.0 can carry, canonical licence URIs and bare DOIs.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import hashlib
+import html
+import html.entities
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -33,9 +38,24 @@ URL_RE = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 URI_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:\S+")
 CC_RE = re.compile(
     r"https?://(?:www\.)?creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/(\d\.\d)"
-    r"(?:/([a-z]{2}(?:-[a-z]+)?))?/?(?:legalcode(?:\.[a-z-]+)?|deed\.[a-zA-Z-]+)?",
+    r"(?:/([a-z]{2}(?:-[a-z]+)?))?/?(?:(?:legalcode|deed)(?:\.[a-zA-Z_-]+)?/?)?",
     re.IGNORECASE,
 )
+#: the import format's ``type``: COAR resource type labels (oai.formats.vocabulary maps them)
+RESOURCE_TYPES = (
+    "journal article",
+    "research article",
+    "review article",
+    "editorial",
+    "letter to the editor",
+    "book review",
+    "data paper",
+    "corrigendum",
+)
+#: the import format's ``version`` (NISO JAV: version of record, accepted, submitted)
+VERSIONS = ("published", "accepted", "submitted")
+#: set specs computed from the records (records.aggregator_sets); an import may not name them
+RESERVED_SETS = ("driver", "openaire")
 # Bounded columns of records.models: a longer value is a bad line, not a database
 # error (PostgreSQL refuses it mid-import; SQLite would store it silently).
 MAX_LENGTHS = {
@@ -51,8 +71,12 @@ MAX_SETS_MARKUP = 1800
 # Characters XML 1.0 cannot carry (§2.2 Char), lone surrogates included.
 NOT_XML_CHAR_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+# The fields of the record format (docs/record-format.md); any other name is refused, so
+# that a misspelt field ("abstarct", "rights.licence") is not dropped or stored unseen.
 TOP_LEVEL_FIELDS = (
     "id",
+    "type",
+    "version",
     "title",
     "language",
     "authors",
@@ -71,7 +95,32 @@ TOP_LEVEL_FIELDS = (
     "sets",
     "deleted",
     "datestamp",
+    "extra",
 )
+AUTHOR_FIELDS = ("family", "given", "orcid", "affiliation")
+JOURNAL_FIELDS = ("title", "issn", "eissn", "publisher")
+FILE_FIELDS = ("url", "mime_type", "label")
+RIGHTS_FIELDS = (
+    "license",
+    "license_name",
+    "statement",
+    "holder",
+    "year",
+    "access",
+    "embargo_until",
+)
+
+# Sizes a record may have (docs/record-format.md): far above real articles, and a bound on
+# what one record costs to store, render and serve (a 50 MB abstract would be a 50 MB page).
+MAX_TITLE = 2_000  # characters
+MAX_ABSTRACT = 100_000  # characters, once markup is stripped
+MAX_TEXT = 4_000  # characters of any other text: names, affiliations, keywords, URLs, ...
+MAX_REFERENCE = 10_000  # characters of one reference
+MAX_AUTHORS = 10_000
+MAX_KEYWORDS = 500
+MAX_REFERENCES = 5_000
+MAX_FILES = 100
+MAX_EXTRA_DEPTH = 16  # objects and lists nested in "extra", "extra" itself included
 
 
 class RecordError(ValueError):
@@ -83,39 +132,326 @@ class RecordError(ValueError):
         self.message = message
 
 
-class _TextExtractor(HTMLParser):
-    # Their content is code, not text (Word pastes <style> blocks into OJS abstracts).
-    NOT_TEXT = frozenset({"script", "style"})
+def _field_name(key: str) -> str:
+    """A field name fit for a one-line message, however long or odd it is."""
+    return key if key.isprintable() and len(key) <= 64 else repr(key[:64])
+
+
+def refuse_unknown_fields(obj: dict[str, Any], known: tuple[str, ...], where: str = "") -> None:
+    """Refuse a name the format does not have, suggesting the closest one that it has."""
+    for key in obj:
+        if key in known:
+            continue
+        field = f"{where}.{_field_name(key)}" if where else _field_name(key)
+        close = difflib.get_close_matches(key[:64], known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        if not where:
+            hint += " (fields of your own go in the 'extra' object)"
+        elif not close:
+            hint += f" (the fields of {where.split('[')[0]} are {', '.join(known)})"
+        raise RecordError(field, f"is not a field of the record format{hint}")
+
+
+def _too_long(value: str, limit: int, field: str) -> RecordError:
+    return RecordError(field, f"is {len(value):,} characters long; at most {limit:,} are allowed")
+
+
+# --- HTML: strip real markup, keep every other character --------------------------------
+#
+# Abstracts arrive from OJS (TinyMCE), Word, Google Docs and Crossref (JATS) with markup,
+# and from everyone else as plain text in which "T<Tc and T>0", "a<b" or "\\left<x\\right>"
+# are mathematics, not tags. A text counts as HTML only when it holds real markup, and
+# only real markup is removed: everything else is kept character for character.
+
+# Elements that editors put into abstracts: written bare (<p>, <i>) they are markup.
+TEXT_ELEMENTS = frozenset(
+    """a abbr acronym address article b bdi bdo big blockquote body br caption center cite
+    code col colgroup dd del dfn div dl dt em figcaption figure font h1 h2 h3 h4 h5 h6 head hr
+    html i img ins li math nobr ol p pre q rb rp rt rtc ruby section small span strike strong
+    style script sub sup svg table tbody td tfoot th thead tr tt u ul wbr
+    bold disp-formula ext-link inline-formula italic list-item monospace named-content
+    overline sc styled-content underline""".split()
+)
+# The rest of HTML. Their names are also words people put in angle brackets ("maps <input>
+# to <output>", the <s> token), so only a tag with attributes counts as markup, and then
+# its end tag.
+OTHER_ELEMENTS = frozenset(
+    """applet area aside audio base basefont bgsound blink button canvas data datalist details
+    dialog dir embed fieldset footer form frame frameset header hgroup iframe input isindex kbd
+    keygen label legend link listing main map mark marquee menu menuitem meta meter nav noembed
+    noframes noscript object optgroup option output param picture plaintext progress s samp
+    search select slot source spacer summary template textarea time title track var video
+    xmp""".split()
+)
+# MathML elements are markup inside <math> only (outside it, "<none>" or "<mi>" are text).
+MATHML_ELEMENTS = frozenset(
+    """maction maligngroup malignmark menclose merror mfenced mfrac mglyph mi mlabeledtr
+    mlongdiv mmultiscripts mn mo mover mpadded mphantom mprescripts mroot mrow ms mscarries
+    mscarry msgroup msline mspace msqrt msrow mstack mstyle msub msubsup msup mtable mtd mtext
+    mtr munder munderover none semantics annotation annotation-xml""".split()
+)
+# Namespace prefixes of markup: JATS (Crossref), MathML, Microsoft Office (<o:p>, <w:...>).
+MARKUP_PREFIXES = frozenset({"jats", "mml", "o", "w", "v", "m", "st1", "xhtml", "html"})
+# A line break before these (as before: only once there is text).
+BLOCK_ELEMENTS = frozenset({"p", "br", "div", "li", "jats:p", "jats:title", "jats:sec"})
+# Their content is code or a duplicate, not text (Word pastes <style> blocks into OJS
+# abstracts; MathML annotations repeat the formula in TeX).
+HIDDEN_ELEMENTS = frozenset({"script", "style", "svg"})
+HIDDEN_IN_MATH = frozenset({"annotation", "annotation-xml"})
+# Attribute names of HTML, MathML and the editors above. A tag whose attribute is neither
+# one of these nor given a quoted value is text: "if a<b and c>d" is not bold.
+HTML_ATTRIBUTES = frozenset(
+    """abbr accent accentunder accept accept-charset accesskey action actiontype align alink
+    allow allowfullscreen alt altimg alttext arg async autocapitalize autocomplete autofocus
+    autoplay axis background bevelled bgcolor border cellpadding cellspacing char charoff
+    charset checked cite class classid clear close code codebase codetype color cols colspan
+    columnalign columnlines columnspacing columnspan compact content contenteditable controls
+    coords crossorigin data datetime declare decoding default defer definitionurl denomalign
+    depth dir dirname disabled display displaystyle download draggable encoding enctype
+    enterkeyhint face fence for form formaction frame frameborder framespacing headers height
+    hidden high href hreflang hspace http-equiv id inert inputmode integrity intent is ismap
+    itemid itemprop itemref itemscope itemtype kind label lang language largeop linethickness
+    link list loading longdesc loop low lquote lspace marginheight marginwidth mathbackground
+    mathcolor mathsize mathvariant max maxlength maxsize media method min minlength minsize
+    movablelimits multiple muted name nohref noshade notation novalidate nowrap numalign
+    onclick onerror onload onmouseout onmouseover open optimum pattern ping placeholder
+    playsinline popover poster preload profile readonly referrerpolicy rel required rev
+    reversed role rowalign rowlines rows rowspacing rowspan rquote rspace rules sandbox
+    scheme scope scriptlevel scrolling selected separator separators shape size sizes slot
+    span spellcheck src srcdoc srclang srcset standby start step stretchy style summary
+    symmetric tabindex target text title translate type usemap valign value valuetype version
+    vlink voffset vspace width wrap xmlns""".split()
+)
+# The longest named character reference (&CounterClockwiseContourIntegral;) and its '&'.
+MAX_REFERENCE_LENGTH = 33
+
+
+@dataclass(frozen=True)
+class _Tag:
+    name: str
+    attrs: tuple[tuple[str, str | None], ...]
+    end: bool = False
+    empty: bool = False  # <br/>
+
+
+class _TagReader(HTMLParser):
+    """html.parser's tokenizer, asked about one candidate "<...>" at a time.
+
+    Fed a whole text, it rescans to the end for every "<" without a ">" after it (a
+    100,000-character abstract of "a<b " takes minutes); one tag at a time, it is linear.
+    """
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
+        super().__init__()
+        self.found: list[_Tag | None] = []
 
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
+    def read(self, candidate: str) -> _Tag | None:
+        """The tag ``candidate`` is, or None when it is anything else."""
+        self.feed(candidate)
+        self.close()
+        return self.found[0] if len(self.found) == 1 else None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.NOT_TEXT:
-            self.hidden += 1
-        elif tag in {"p", "br", "div", "li"} and self.parts:
-            self.parts.append("\n")
+        self.found.append(_Tag(tag, tuple(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append(_Tag(tag, tuple(attrs), empty=True))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.NOT_TEXT and self.hidden:
-            self.hidden -= 1
+        self.found.append(_Tag(tag, (), end=True))
+
+    def handle_data(self, data: str) -> None:
+        self.found.append(None)
+
+    handle_comment = handle_decl = handle_pi = unknown_decl = handle_data
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_short_tag(candidate: str) -> _Tag | None:
+    return _TagReader().read(candidate)
+
+
+def _read_tag(candidate: str) -> _Tag | None:
+    """Abstracts repeat the same few tags (<p>, </p>, <i>): each short one is read once."""
+    if len(candidate) <= 256:
+        return _read_short_tag(candidate)
+    return _TagReader().read(candidate)
+
+
+class _Finder:
+    """``str.find`` that remembers its last answer, so that scanning stays linear."""
+
+    def __init__(self, text: str, needle: str) -> None:
+        self.text = text
+        self.needle = needle
+        self.at = -2
+
+    def after(self, start: int) -> int:
+        if self.at != -1 and self.at < start:
+            self.at = self.text.find(self.needle, start)
+        return self.at
+
+
+def _reference_end(text: str, amp: int) -> int:
+    """End of the complete character reference at ``amp`` (&amp; &#233; &#xE9;), else 0.
+
+    A reference needs its ';': "AT&T", "R&D" and "&copy 2004" are text."""
+    semi = text.find(";", amp + 1, amp + MAX_REFERENCE_LENGTH + 1)
+    if semi < 0:
+        return 0
+    name = text[amp + 1 : semi]
+    if name[:2] in ("#x", "#X"):
+        ok = len(name) > 2 and all(c in "0123456789abcdefABCDEF" for c in name[2:])
+    elif name[:1] == "#":
+        ok = len(name) > 1 and all(c in "0123456789" for c in name[1:])
+    else:
+        ok = f"{name};" in html.entities.html5
+    return semi + 1 if ok else 0
+
+
+def _decode_references(text: str) -> tuple[str, bool]:
+    """``text`` with its complete character references decoded, and whether it had any."""
+    parts: list[str] = []
+    done = 0
+    amp = text.find("&")
+    while amp >= 0:
+        end = _reference_end(text, amp)
+        if end:
+            parts += [text[done:amp], html.unescape(text[amp:end])]
+            done = end
+        amp = text.find("&", end or amp + 1)
+    if not parts:
+        return text, False
+    parts.append(text[done:])
+    return "".join(parts), True
+
+
+def _known_attribute(name: str) -> bool:
+    return name in HTML_ATTRIBUTES or name.startswith(("data-", "aria-")) or ":" in name
+
+
+def _tidy(text: str) -> str:
+    """Collapse the spaces and tabs that markup leaves around, line by line."""
+    lines = (
+        " ".join(filter(None, line.replace("\t", " ").split(" "))) for line in text.split("\n")
+    )
+    return "\n".join(line.strip() for line in lines).strip()
+
+
+class _Stripper:
+    """One pass over a text: markup out, text (with character references decoded) kept."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.parts: list[str] = []
+        self.markup = False
+        self.math_depth = 0
+        self.open_other: dict[str, int] = {}
+        self.gt = _Finder(text, ">")
+        self.comment_end = _Finder(text, "-->")
+        self.cdata_end = _Finder(text, "]]>")
+
+    def run(self) -> str:
+        text = self.text
+        done = 0
+        while (lt := text.find("<", done)) >= 0:
+            self._add_text(text[done:lt])
+            end = self._markup_end(lt)
+            if end is None:
+                self.parts.append("<")
+                done = lt + 1
+            else:
+                self.markup = True
+                done = end
+        self._add_text(text[done:])
+        return _tidy("".join(self.parts)) if self.markup else text
+
+    def _add_text(self, run: str) -> None:
+        if run:
+            decoded, had_references = _decode_references(run)
+            self.markup = self.markup or had_references
+            self.parts.append(decoded)
+
+    def _markup_end(self, lt: int) -> int | None:
+        """Where the markup that starts at ``lt`` ends, or None when that "<" is text."""
+        text = self.text
+        if text.startswith("<!--", lt):
+            end = self.comment_end.after(lt + 4)
+            return None if end < 0 else end + 3
+        if text.startswith("<![CDATA[", lt):
+            end = self.cdata_end.after(lt + 9)
+            if end < 0:
+                return None
+            if end > lt + 9:
+                self.parts.append(text[lt + 9 : end])  # literal: no references inside
+            return end + 3
+        gt = self.gt.after(lt)
+        if gt < 0 or text.find("<", lt + 1, gt) >= 0:
+            return None
+        if lt and text[lt - 1] == "<" and text.startswith(">", gt + 1):
+            return None  # "a<<b>>c": brackets around a word
+        candidate = text[lt : gt + 1]
+        if candidate[:9].lower().startswith(("<!doctype", "<?xml", "<![if ", "<![endif]")):
+            return gt + 1  # declarations, and Word's conditional lists (<![if !supportLists]>)
+        tag = _read_tag(candidate)
+        if tag is None or not self._is_markup(tag, candidate):
+            return None
+        return self._apply(tag, gt + 1)
+
+    def _is_markup(self, tag: _Tag, candidate: str) -> bool:
+        prefix, _, name = tag.name.rpartition(":")
+        if prefix and prefix not in MARKUP_PREFIXES:
+            return False
+        quoted = '"' in candidate or "'" in candidate
+        if not all(_known_attribute(a) or (v is not None and quoted) for a, v in tag.attrs):
+            return False
+        if prefix and prefix != "mml":
+            return True
+        if name in TEXT_ELEMENTS or (name in MATHML_ELEMENTS and (self.math_depth or prefix)):
+            return True
+        if name in OTHER_ELEMENTS:
+            return self.open_other.get(name, 0) > 0 if tag.end else bool(tag.attrs)
+        return False
+
+    def _apply(self, tag: _Tag, end: int) -> int:
+        """Note what the tag opens or closes; return where the text goes on."""
+        name = tag.name.removeprefix("mml:")
+        step = -1 if tag.end else 0 if tag.empty else 1
+        if name == "math":
+            self.math_depth = max(self.math_depth + step, 0)
+        elif name in OTHER_ELEMENTS:
+            self.open_other[name] = max(self.open_other.get(name, 0) + step, 0)
+        if tag.end:
+            return end
+        if tag.name in BLOCK_ELEMENTS and self.parts:
+            self.parts.append("\n")
+        hidden = name in HIDDEN_ELEMENTS or (self.math_depth and name in HIDDEN_IN_MATH)
+        return self._skip_to_end_tag(end, tag.name) if hidden and not tag.empty else end
+
+    def _skip_to_end_tag(self, start: int, name: str) -> int:
+        """Just past ``</name>``, or the end of the text (unclosed, as browsers read it)."""
+        text = self.text
+        at = start
+        while (at := text.find("</", at)) >= 0:
+            after = at + 2 + len(name)
+            if text[at + 2 : after].lower() == name and text[after : after + 1] in ">/ \t\n\r\f":
+                gt = text.find(">", after)
+                return len(text) if gt < 0 else gt + 1
+            at += 2
+        return len(text)
 
 
 def strip_html(text: str) -> str:
-    """Abstracts arrive from OJS and others with markup; the store keeps plain text."""
+    """Abstracts arrive with markup; the store keeps plain text, and only markup goes.
+
+    Markup is: tags of real elements (see TEXT_ELEMENTS and the rules above), comments,
+    doctype and ``<?xml`` declarations, CDATA wrappers and complete character references.
+    A text without any is returned unchanged; in a text with some, block elements become
+    line breaks, runs of spaces collapse, and MathML keeps its text (``x<1``).
+    """
     if "<" not in text and "&" not in text:
         return text
-    parser = _TextExtractor()
-    parser.feed(text)
-    parser.close()
-    lines = ("".join(parser.parts)).split("\n")
-    return "\n".join(re.sub(r"[ \t]+", " ", line).strip() for line in lines).strip()
+    return _Stripper(text).run()
 
 
 def check_xml_text(value: str, field: str) -> str:
@@ -131,27 +467,43 @@ def check_xml_text(value: str, field: str) -> str:
 
 def _bounded(value: str | None, column: str, field: str) -> str | None:
     """Refuse what the store's column cannot hold, naming the field."""
-    limit = MAX_LENGTHS[column]
-    if value is not None and len(value) > limit:
-        raise RecordError(field, f"is {len(value)} characters long; at most {limit} are allowed")
+    if value is not None and len(value) > MAX_LENGTHS[column]:
+        raise _too_long(value, MAX_LENGTHS[column], field)
     return value
 
 
-def _check_json_text(value: Any, field: str) -> None:
-    """Unknown fields are kept as they came, so every string in them (keys too) must be
-    XML text; serialising them to JSON first would hide C0 controls behind \\u escapes."""
+def _check_json_text(value: Any, field: str, depth: int = 0) -> None:
+    """The "extra" object is kept as it came, so every string in it (keys too) must be
+    XML text; serialising it to JSON first would hide C0 controls behind \\u escapes."""
+    if isinstance(value, list | dict) and depth >= MAX_EXTRA_DEPTH:
+        raise RecordError(field, f"nests objects and lists more than {MAX_EXTRA_DEPTH} deep")
     if isinstance(value, str):
         check_xml_text(value, field)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _check_json_text(item, f"{field}[{i}]")
+            _check_json_text(item, f"{field}[{i}]", depth + 1)
     elif isinstance(value, dict):
         for key, item in value.items():
             check_xml_text(key, field)
-            _check_json_text(item, f"{field}.{key}")
+            _check_json_text(item, f"{field}.{key}", depth + 1)
 
 
-def _text(obj: dict[str, Any], key: str, field: str, *, required: bool = False) -> str | None:
+def _extra(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """Fields of the provider's own, kept verbatim (an empty object is no object)."""
+    extra = _object(obj, "extra", "extra")
+    if extra:
+        _check_json_text(extra, "extra")
+    return extra or None
+
+
+def _text(
+    obj: dict[str, Any],
+    key: str,
+    field: str,
+    *,
+    required: bool = False,
+    limit: int | None = MAX_TEXT,
+) -> str | None:
     value = obj.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -161,7 +513,10 @@ def _text(obj: dict[str, Any], key: str, field: str, *, required: bool = False) 
         value = str(value)
     if not isinstance(value, str):
         raise RecordError(field, f"must be a string, not {type(value).__name__}")
-    return check_xml_text(value.strip(), field)
+    value = value.strip()
+    if limit is not None and len(value) > limit:
+        raise _too_long(value, limit, field)
+    return check_xml_text(value, field)
 
 
 def _object(obj: dict[str, Any], key: str, field: str) -> dict[str, Any] | None:
@@ -173,12 +528,14 @@ def _object(obj: dict[str, Any], key: str, field: str) -> dict[str, Any] | None:
     return value
 
 
-def _list(obj: dict[str, Any], key: str, field: str) -> list[Any]:
+def _list(obj: dict[str, Any], key: str, field: str, limit: int | None = None) -> list[Any]:
     value = obj.get(key)
     if value is None:
         return []
     if not isinstance(value, list):
         raise RecordError(field, "must be a list")
+    if limit is not None and len(value) > limit:
+        raise RecordError(field, f"has {len(value):,} items; at most {limit:,} are allowed")
     return value
 
 
@@ -262,6 +619,12 @@ def normalize_sets(obj: dict[str, Any]) -> list[str]:
         if not isinstance(spec, str) or not SET_SPEC_RE.fullmatch(spec):
             raise RecordError(f"sets[{i}]", f"{spec!r} is not a setSpec (e.g. 'cac' or 'cac:ART')")
         _bounded(spec, "set_spec", f"sets[{i}]")
+        if spec.split(":")[0] in RESERVED_SETS:
+            raise RecordError(
+                f"sets[{i}]",
+                f"{spec!r} is reserved: oaipress computes the driver and openaire sets "
+                "from each record's access rights and files",
+            )
         if spec not in specs:
             specs.append(spec)
     # The header, setSpecs included, sits in the listing index, whose entries PostgreSQL
@@ -279,10 +642,11 @@ def _authors(obj: dict[str, Any]) -> list[dict[str, Any]]:
     if "authors" not in obj:
         raise RecordError("authors", "is required (an empty list for anonymous works)")
     authors = []
-    for i, raw in enumerate(_list(obj, "authors", "authors")):
+    for i, raw in enumerate(_list(obj, "authors", "authors", MAX_AUTHORS)):
         field = f"authors[{i}]"
         if not isinstance(raw, dict):
             raise RecordError(field, "must be an object")
+        refuse_unknown_fields(raw, AUTHOR_FIELDS, field)
         orcid = _text(raw, "orcid", f"{field}.orcid")
         authors.append(
             {
@@ -299,6 +663,7 @@ def _journal(obj: dict[str, Any]) -> dict[str, Any] | None:
     raw = _object(obj, "journal", "journal")
     if raw is None:
         return None
+    refuse_unknown_fields(raw, JOURNAL_FIELDS, "journal")
     issn = _text(raw, "issn", "journal.issn")
     eissn = _text(raw, "eissn", "journal.eissn")
     journal = {
@@ -312,10 +677,11 @@ def _journal(obj: dict[str, Any]) -> dict[str, Any] | None:
 
 def _files(obj: dict[str, Any]) -> list[dict[str, Any]]:
     files = []
-    for i, raw in enumerate(_list(obj, "files", "files")):
+    for i, raw in enumerate(_list(obj, "files", "files", MAX_FILES)):
         field = f"files[{i}]"
         if not isinstance(raw, dict):
             raise RecordError(field, "must be an object")
+        refuse_unknown_fields(raw, FILE_FIELDS, field)
         url = _text(raw, "url", f"{field}.url", required=True)
         assert url is not None
         if not URL_RE.fullmatch(url):
@@ -331,13 +697,18 @@ def _files(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return files
 
 
-def _strings(obj: dict[str, Any], key: str, *, html: bool = False) -> list[str]:
+def _strings(
+    obj: dict[str, Any], key: str, *, count: int, length: int, html: bool = False
+) -> list[str]:
     values = []
-    for i, raw in enumerate(_list(obj, key, key)):
+    for i, raw in enumerate(_list(obj, key, key, count)):
+        field = f"{key}[{i}]"
         if not isinstance(raw, str):
-            raise RecordError(f"{key}[{i}]", "must be a string")
-        text = check_xml_text(strip_html(raw) if html else raw, f"{key}[{i}]").strip()
+            raise RecordError(field, "must be a string")
+        text = check_xml_text(strip_html(raw) if html else raw, field).strip()
         if text:
+            if len(text) > length:
+                raise _too_long(text, length, field)
             values.append(text)
     return values
 
@@ -346,6 +717,7 @@ def _rights(obj: dict[str, Any]) -> dict[str, Any]:
     raw = _object(obj, "rights", "rights")
     if raw is None:
         raise RecordError("rights", "is required (at least rights.access)")
+    refuse_unknown_fields(raw, RIGHTS_FIELDS, "rights")
     access = _text(raw, "access", "rights.access", required=True)
     if access not in ACCESS_VALUES:
         raise RecordError("rights.access", f"{access!r} is not one of {', '.join(ACCESS_VALUES)}")
@@ -382,6 +754,7 @@ def normalize_record(obj: Any) -> tuple[dict[str, Any], datetime | None]:
     """
     if not isinstance(obj, dict):
         raise RecordError("(line)", "must be a JSON object")
+    refuse_unknown_fields(obj, TOP_LEVEL_FIELDS)
     local_id = _text(obj, "id", "id", required=True)
     assert local_id is not None
     if len(local_id) > 512 or not LOCAL_ID_RE.fullmatch(local_id):
@@ -404,18 +777,20 @@ def normalize_record(obj: Any) -> tuple[dict[str, Any], datetime | None]:
     published = _text(obj, "published", "published", required=True)
     assert published is not None
     doi = _text(obj, "doi", "doi")
-    abstract = _text(obj, "abstract", "abstract")
-    extra = {k: v for k, v in obj.items() if k not in TOP_LEVEL_FIELDS}
-    for key, value in extra.items():
-        check_xml_text(key, "(field name)")
-        _check_json_text(value, key)
+    abstract = _text(obj, "abstract", "abstract", limit=None)
+    if abstract:  # the limit is on what is stored and served: the text without markup
+        abstract = check_xml_text(strip_html(abstract), "abstract")
+        if len(abstract) > MAX_ABSTRACT:
+            raise _too_long(abstract, MAX_ABSTRACT, "abstract")
+        abstract = abstract or None
+    extra = _extra(obj)
     record = {
         "id": local_id,
-        "title": _text(obj, "title", "title", required=True),
+        "title": _text(obj, "title", "title", required=True, limit=MAX_TITLE),
         "language": language,
         "authors": _authors(obj),
-        "abstract": strip_html(abstract) if abstract else None,
-        "keywords": _strings(obj, "keywords", html=True),
+        "abstract": abstract,
+        "keywords": _strings(obj, "keywords", count=MAX_KEYWORDS, length=MAX_TEXT, html=True),
         "journal": _journal(obj),
         "volume": _bounded(_text(obj, "volume", "volume"), "volume", "volume"),
         "issue": _bounded(_text(obj, "issue", "issue"), "issue", "issue"),
@@ -424,11 +799,19 @@ def normalize_record(obj: Any) -> tuple[dict[str, Any], datetime | None]:
         "doi": _bounded(normalize_doi(doi), "doi", "doi") if doi else None,
         "url": url,
         "files": _files(obj),
-        "references": _strings(obj, "references"),
+        "references": _strings(obj, "references", count=MAX_REFERENCES, length=MAX_REFERENCE),
         "rights": _rights(obj),
         "sets": normalize_sets(obj),
         "deleted": False,
     }
+    # Only when given: records stored before these fields existed keep their hashes.
+    for key, allowed in (("type", RESOURCE_TYPES), ("version", VERSIONS)):
+        value = obj.get(key)
+        if value is None:
+            continue
+        if value not in allowed:
+            raise RecordError(key, f"{value!r} is not one of {', '.join(allowed)}")
+        record[key] = value
     if extra:
         record["extra"] = extra
     return record, datestamp

@@ -1,8 +1,9 @@
 """End to end: the real server (``oaipress serve``: gunicorn, two workers) harvested by real
 OAI-PMH clients, Sickle and oaipmh-scythe, which must agree with each other and with the store.
 
-The store is a SQLite file filled with ``oaipress import --keep-datestamps`` (past datestamps:
-List responses leave out the current second, so freshly stamped records could be missed).
+The store, a SQLite file and (when OAIPRESS_TEST_DATABASE_URL is set) the PostgreSQL
+database, is filled with ``oaipress import --keep-datestamps`` (past datestamps: List
+responses leave out the current second, so freshly stamped records could be missed).
 Page sizes are small so that every list needs several resumption tokens, which the two
 workers must both honour.
 """
@@ -22,10 +23,11 @@ from oaipmh_scythe.config import HTTPConfig
 from sickle import Sickle
 
 from oai.store import Store
+from records.db import drop_schema, make_engine
 from records.models import OAISet
 from records.queries import iter_records
 from records.validate import format_datestamp
-from tests.conftest import example_record, make_record
+from tests.conftest import BACKENDS, PG_URL, example_record, make_record
 from tests.servers import RECORDS_PAGE, REPOSITORY, environment, run, serving
 
 REQUEST_TIMEOUT = 30
@@ -115,14 +117,28 @@ def _read_store(database_url: str) -> tuple[dict[str, Stored], dict[str, str]]:
     return records, sets
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("harvest")
-    database_url = f"sqlite:///{home / 'store.sqlite'}"
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{home / 'store.sqlite'}"
+    else:
+        assert PG_URL
+        database_url = PG_URL
+        engine = make_engine(database_url)
+        drop_schema(engine)
+        engine.dispose()
     env = environment(database_url)
-    data = home / "corpus.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in corpus()), encoding="utf-8")
-    run(["import", "--keep-datestamps", str(data)], env, home)
+    # An id appears once per file: the deletions of stored records are a second import.
+    lines = corpus()
+    later = [r for r in lines if r.get("deleted") and r["id"].startswith("article/")]
+    first = [r for r in lines if r not in later]
+    for name, part in (("corpus.jsonl", first), ("deletions.jsonl", later)):
+        data = home / name
+        data.write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
+        run(["import", "--keep-datestamps", str(data)], env, home)
     for spec, name in SETS.items():
         run(["set", spec, name, "--description", f"All of {name}"], env, home)
     records, sets = _read_store(database_url)

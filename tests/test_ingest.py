@@ -36,6 +36,8 @@ from tests.conftest import (
 )
 
 T1 = T0 + timedelta(days=1)
+#: make_record names no journal, so JATS (which requires one) declines it: the rest render
+NO_JOURNAL_FORMATS = 5
 T2 = T0 + timedelta(days=2)
 
 
@@ -173,7 +175,7 @@ def test_reimporting_a_differently_spelt_but_equal_record_keeps_its_datestamp(ap
         },
         {"sets": ["cac"]},
         {"authors": []},
-        {"note": "an unknown field"},
+        {"extra": {"note": "a field of one's own"}},
     ],
     ids=["title", "access", "licence", "sets", "authors", "extra"],
 )
@@ -225,14 +227,14 @@ def test_a_tombstone_keeps_identifier_datestamp_and_sets_and_loses_metadata(app,
         files=[{"url": "https://x.org/f.pdf", "mime_type": "application/pdf"}],
         keywords=["k"],
         abstract="text",
-        note="extra",
+        extra={"note": "extra"},
     )
     run(app, [full], now=Clock(T0))
     assert child_rows(app, "article/1") == {
         "authors": 1,
         "files": 1,
         "rights_statements": 1,
-        "renditions": 1,
+        "renditions": NO_JOURNAL_FORMATS,
         "record_sets": 5,  # cac, cac:ART, other, and the computed driver and openaire
     }
     run(app, [{"id": "article/1", "deleted": True}], now=Clock(T1))
@@ -310,7 +312,7 @@ def test_resurrecting_a_deleted_id(app, oai):
     back = row(app, "article/1")
     assert (back.deleted, back.title, back.datestamp) == (False, "Back", T2)
     assert child_rows(app, "article/1")["authors"] == 1
-    assert child_rows(app, "article/1")["renditions"] == 1
+    assert child_rows(app, "article/1")["renditions"] == NO_JOURNAL_FORMATS
     root = oai(
         verb="GetRecord", identifier="oai:repo.example.org:article/1", metadataPrefix="oai_dc"
     )
@@ -412,27 +414,28 @@ def test_skip_invalid_stores_the_good_lines(app):
 # --- duplicates, datestamps, batches ----------------------------------------------------
 
 
-def test_duplicate_ids_in_one_file_last_wins(app):
+def test_duplicate_ids_in_one_file_are_reported_and_nothing_is_stored(app):
     lines = [
         make_record(1, title="First"),
         make_record(2),
         make_record(1, title="Second"),
-        make_record(1, title="Last", sets=["s"]),
     ]
-    run(app, lines)
-    assert row(app, "article/1").title == "Last"
-    assert snapshot(app)["article/1"][1]["sets"] == ["s"]
-    assert memberships(app, "article/1").keys() == {"s", "openaire"}  # + the computed set
-    assert child_rows(app, "article/1")["authors"] == 1
+    with pytest.raises(ImportRejected) as info:
+        run(app, lines)
+    errors = info.value.summary.errors
+    assert [(e.line, e.field) for e in errors] == [(3, "id")]
+    assert "line 1" in errors[0].message
+    assert snapshot(app) == {}
 
 
-def test_duplicate_ids_last_wins_across_batches_and_with_deletion(app):
+def test_duplicate_ids_with_skip_invalid_keep_the_first_line(app):
     lines = [make_record(i) for i in range(5)]
     lines += [{"id": "article/0", "deleted": True}, make_record(4, title="Again")]
-    run(app, lines, batch_size=2)
+    summary = run(app, lines, batch_size=2, skip_invalid=True)
+    assert summary.rejected == 2
     stored = snapshot(app)
-    assert stored["article/0"][1]["deleted"] is True
-    assert stored["article/4"][1]["title"] == "Again"
+    assert stored["article/0"][1]["deleted"] is False
+    assert stored["article/4"][1]["title"] == "Article number 4"
 
 
 def test_keep_datestamps_is_honoured_only_when_asked(app):
@@ -541,7 +544,7 @@ def test_rerender_for_a_new_identifier_restamps_what_now_reads_differently(app):
         }
     assert 'status="deleted"' in row(app, "article/2").header_xml.decode()
     assert child_rows(app, "article/2")["renditions"] == 0
-    assert child_rows(app, "article/3")["renditions"] == 1
+    assert child_rows(app, "article/3")["renditions"] == NO_JOURNAL_FORMATS
 
 
 def test_rerender_keeps_the_datestamps_of_records_that_read_the_same(app):
@@ -555,7 +558,7 @@ def test_rerender_keeps_the_datestamps_of_records_that_read_the_same(app):
 
 
 def test_rerendered_metadata_equals_freshly_imported_metadata(app):
-    records = [example_record(), make_record(1, keywords=["<b>k</b>"], note="x")]
+    records = [example_record(), make_record(1, keywords=["<b>k</b>"], extra={"note": "x"})]
     run(app, records)
     store = app.extensions["oaipress.store"]
 
@@ -572,7 +575,7 @@ def test_rerendered_metadata_equals_freshly_imported_metadata(app):
 def test_stored_records_hash_like_their_canonical_form(app):
     from records.validate import content_hash
 
-    run(app, [example_record(), make_record(1, note={"a": [1]}), {"id": "d", "deleted": True}])
+    run(app, [example_record(), make_record(1, extra={"a": [1]}), {"id": "d", "deleted": True}])
     store = app.extensions["oaipress.store"]
     with store.session() as session:
         for record in iter_records(session):

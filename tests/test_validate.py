@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import html
 import json
+import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from records.models import ArticleFile, Record, SetMembership
 from records.validate import (
+    AUTHOR_FIELDS,
+    FILE_FIELDS,
+    JOURNAL_FIELDS,
+    MATHML_ELEMENTS,
+    MAX_ABSTRACT,
+    MAX_AUTHORS,
+    MAX_EXTRA_DEPTH,
+    MAX_FILES,
+    MAX_KEYWORDS,
     MAX_LENGTHS,
+    MAX_REFERENCE,
+    MAX_REFERENCES,
+    MAX_TEXT,
+    MAX_TITLE,
+    NOT_XML_CHAR_RE,
+    OTHER_ELEMENTS,
+    RIGHTS_FIELDS,
+    TEXT_ELEMENTS,
+    TOP_LEVEL_FIELDS,
     RecordError,
     content_hash,
     normalize_doi,
@@ -23,6 +46,7 @@ from records.validate import (
 from tests.conftest import example_record, make_record
 
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 PINNED_HASH = "8118127fb825cbdcd1c9a7dbd2446d722912f1a6c78c3d6c5ab7c896d36bc4be"
 
 
@@ -333,6 +357,152 @@ def test_references_are_verbatim():
     assert normalized(references=references)["references"] == references
 
 
+# Plain text that only looks like markup: stored exactly as given.
+LOOKALIKES = [
+    "When T<Tc and T>0 the phase is stable",
+    "a<b",
+    "a<b cohort of x > y",
+    "x > y",
+    "<=",
+    "a <= b >= c",
+    "<3",
+    "T<Tc",
+    "$a<b$ and $c>d$",
+    r"\\left<x\\right>",
+    r"$\\langle x | y \\rangle$ or <x|y>",
+    "if a<b and c>d then e",
+    "for all i<n and n>0",
+    "a<<b>>c",
+    "List<String> and Optional<Object>",
+    "maps <input> to <output> in <time>",
+    "the tokens <s> and </s>, and <unk>",
+    "<none> outside MathML",
+    "<mi>x</mi> without a math element",
+    "a</>b and a </ 3> b",
+    "a<!-- not closed",
+    "a <! b> c and <? d> e",
+    "a<b c=d>e",
+    "<p foo>bar</x>",
+    "AT&T, R&D, S&P 500 & more",
+    "&copy 2004 and &not a reference; &#38 either",
+    "a&b;c &unknown; &#; &#x; &#12a;",
+    "ends with <",
+    "ends with &",
+    "  spaced   out\ttext\n\nwith lines  ",
+]
+
+
+@pytest.mark.parametrize("text", LOOKALIKES)
+def test_text_that_only_looks_like_markup_is_kept_exactly(text):
+    assert strip_html(text) == text
+    assert normalized(abstract=text)["abstract"] == text.strip()
+    assert normalized(keywords=[text])["keywords"] == [text.strip()]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("<p>When T<Tc and T>0 the phase is stable.</p>", "When T<Tc and T>0 the phase is stable."),
+        ("<i>p</i><0.05", "p<0.05"),
+        ("x<sup>2</sup> &lt; 4", "x2 < 4"),
+        ("line<br/>break<br>and <BR />more", "line\nbreak\nand\nmore"),
+        ('<a href="https://example.org/x?a=1&amp;b=2">link</a> text', "link text"),
+        ("<a href>link</a>", "link"),
+        ("<span lang=EN-US style='font-size:12pt'>Word</span><o:p></o:p>", "Word"),
+        ('<p class="MsoNormal" data-x="1" aria-label="y">Text</p>', "Text"),
+        ("<!-- comment -->Text<!--[if gte mso 9]><xml></xml><![endif]-->", "Text"),
+        ("<!DOCTYPE html><html><head></head><body><p>Text</p></body></html>", "Text"),
+        (
+            '<?xml:namespace prefix = o ns = "urn:schemas-microsoft-com:office:office" />Text',
+            "Text",
+        ),
+        ("<![CDATA[a<b]]> and <b>c</b>", "a<b and c"),
+        ("<p><![if !supportLists]>1.<![endif]>First</p>", "1.First"),
+        ("<input type=checkbox checked>Done</input>", "Done"),
+        (
+            "<jats:title>Abstract</jats:title><jats:p>In <jats:italic>vivo</jats:italic>.</jats:p>",
+            "Abstract\nIn vivo.",
+        ),
+        ("<p>a &amp;amp; b</p>", "a &amp; b"),
+        ("&#233;t&#xE9; &eacute;", "été é"),
+        ("<p>x</p><svg><text>drawn</text></svg><p>y</p>", "x\ny"),
+    ],
+)
+def test_real_markup_is_stripped(given, stored):
+    assert strip_html(given) == stored
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("<math><mi>x</mi><mo>&lt;</mo><mn>1</mn></math>", "x<1"),
+        ("<math display='block'><msup><mi>x</mi><mn>2</mn></msup></math> grows", "x2 grows"),
+        (
+            "<math><semantics><mi>x</mi><annotation encoding='application/x-tex'>x</annotation>"
+            "</semantics></math> is it",
+            "x is it",
+        ),
+        ("<mml:math><mml:mi>T</mml:mi><mml:mo>&lt;</mml:mo><mml:mi>Tc</mml:mi></mml:math>", "T<Tc"),
+    ],
+)
+def test_mathml_keeps_its_text_and_drops_annotations(given, stored):
+    assert strip_html(given) == stored
+
+
+def test_plain_text_inside_real_markup_is_kept():
+    given = "<p>When T<Tc and T>0, a<b and <input> holds; AT&T &copy 2004</p>"
+    assert strip_html(given) == "When T<Tc and T>0, a<b and <input> holds; AT&T &copy 2004"
+
+
+@pytest.mark.parametrize("unit", ["a<b ", "<a ", "<!--", "<a b='", "&amp", "</a", "<<", "<p>"])
+def test_stripping_takes_linear_time(unit):
+    # html.parser fed a whole text rescans to its end for every unclosed "<": minutes for
+    # these 400,000 characters. Quadratic time would take hours here, linear well under 1 s.
+    started = time.perf_counter()
+    strip_html(unit * (400_000 // len(unit)))
+    assert time.perf_counter() - started < 10
+
+
+# Text without markup, built from pieces that look like it: "<" before what cannot be a
+# tag, "&" without a complete reference, end tags of no element.
+ELEMENT_NAMES = TEXT_ELEMENTS | OTHER_ELEMENTS | MATHML_ELEMENTS
+_plain = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="<&;"), max_size=12
+)
+_word = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzTXY"), min_size=1, max_size=6).filter(
+    lambda w: w.lower() not in ELEMENT_NAMES
+)
+_end_of_name = st.sampled_from([" ", ">", "/", "\n", "\t"])
+_lookalike = st.one_of(
+    st.builds("<{}".format, st.sampled_from(list(" =<>0123456789$\\|(-.!?"))),
+    st.builds("<{}{}".format, _word, _end_of_name),
+    st.builds("</{}{}".format, _word, _end_of_name),
+    st.builds("&{}".format, st.one_of(_word, st.sampled_from(["amp", "lt", "copy", "#38"]))),
+    st.just(" ;"),
+    st.sampled_from([s for s in LOOKALIKES if s.strip() == s]).map(lambda s: f" {s} "),
+)
+markup_free_text = st.lists(st.one_of(_plain, _lookalike), max_size=12).map("".join)
+
+
+@given(markup_free_text)
+def test_text_without_markup_is_stored_as_given(text):
+    assert strip_html(text) == text
+
+
+@given(markup_free_text)
+def test_abstracts_and_keywords_without_markup_are_stored_as_given(text):
+    assume(not NOT_XML_CHAR_RE.search(text) and text.strip())
+    record = normalized(abstract=text, keywords=[text])
+    assert record["abstract"] == text.strip()
+    assert record["keywords"] == [text.strip()]
+
+
+@given(markup_free_text)
+def test_escaped_text_in_markup_comes_back(text):
+    text = " ".join(text.split())
+    assert strip_html(f"<p>{html.escape(text)}</p>") == text
+
+
 @pytest.mark.parametrize(
     "char", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1f", "\ufffe", "\uffff", "\ud800"]
 )
@@ -347,10 +517,10 @@ def test_references_are_verbatim():
         ({"journal": {"title": "A{}B"}}, "journal.title"),
         ({"rights": {"access": "open", "statement": "A{}B"}}, "rights.statement"),
         ({"files": [{"url": "https://x.org/f", "label": "A{}B"}]}, "files[0].label"),
-        ({"note": "A{}B"}, "note"),
-        ({"custom": {"list": ["ok", "A{}B"]}}, "custom.list[1]"),
-        ({"custom": {"A{}B": 1}}, "custom"),
-        ({"A{}B": 1}, "(field name)"),
+        ({"extra": {"note": "A{}B"}}, "extra.note"),
+        ({"extra": {"custom": {"list": ["ok", "A{}B"]}}}, "extra.custom.list[1]"),
+        ({"extra": {"custom": {"A{}B": 1}}}, "extra.custom"),
+        ({"extra": {"A{}B": 1}}, "extra"),
     ],
 )
 def test_characters_xml_cannot_carry_are_rejected_with_the_field_named(char, fields, field):
@@ -473,13 +643,31 @@ def test_language_and_media_type_syntax():
     assert rejected(make_record(1, files=files)).field == "files[0].mime_type"
 
 
-def test_extra_unknown_fields_are_preserved():
-    record = normalized(note="kept", custom={"nested": [1, "two", None]})
-    assert record["extra"] == {"note": "kept", "custom": {"nested": [1, "two", None]}}
+def test_the_extra_object_is_kept_verbatim():
+    extra = {"note": "kept", "custom": {"nested": [1, "two", None, 2.5, True]}}
+    assert normalized(extra=extra)["extra"] == extra
 
 
-def test_no_extra_key_without_unknown_fields():
+@pytest.mark.parametrize("extra", [None, {}])
+def test_no_extra_key_without_extra_fields(extra):
     assert "extra" not in normalized()
+    assert "extra" not in normalized(extra=extra)
+
+
+@pytest.mark.parametrize("extra", ["a note", ["a", "list"], 5])
+def test_extra_must_be_an_object(extra):
+    error = rejected(make_record(1, extra=extra))
+    assert (error.field, error.message) == ("extra", "must be an object")
+
+
+def test_extra_nests_at_most_max_extra_depth_objects_and_lists():
+    deep: Any = "bottom"
+    for _ in range(MAX_EXTRA_DEPTH - 1):  # "extra" itself is the first level
+        deep = [deep]
+    assert normalized(extra={"deep": deep})["extra"] == {"deep": deep}
+    error = rejected(make_record(1, extra={"deep": [deep]}))
+    assert error.field.startswith("extra.deep[0]")
+    assert f"more than {MAX_EXTRA_DEPTH} deep" in error.message
 
 
 def test_a_deleted_line_needs_only_the_id():
@@ -531,7 +719,7 @@ def test_the_hash_ignores_the_datestamp():
         {"rights": {"access": "closed"}},
         {"sets": ["cac"]},
         {"authors": [{"family": "Author", "given": "B."}]},
-        {"note": "an extra field"},
+        {"extra": {"note": "an extra field"}},
         {"published": "2004-01"},
     ],
 )
@@ -555,3 +743,155 @@ def test_the_hash_is_stable_across_runs_and_releases():
         }
     )[0]
     assert content_hash(fixed) == PINNED_HASH
+
+
+# --- unknown fields ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "suggestion"),
+    [
+        ({"abstarct": "text"}, "abstarct", "abstract"),
+        ({"titel": "T"}, "titel", "title"),
+        ({"rights": {"access": "open", "licence": CC_BY}}, "rights.licence", "license"),
+        (
+            {"authors": [{"family": "A"}, {"family": "B", "orcid_id": "x"}]},
+            "authors[1].orcid_id",
+            "orcid",
+        ),
+        ({"journal": {"title": "J", "isn": "0378-5955"}}, "journal.isn", "issn"),
+        (
+            {"files": [{"url": "https://x.org/f", "mime": "application/pdf"}]},
+            "files[0].mime",
+            "mime_type",
+        ),
+        ({"Extra": {"a": 1}}, "Extra", "extra"),
+    ],
+)
+def test_a_misspelt_field_is_refused_with_its_name_and_the_closest_known_name(
+    fields, field, suggestion
+):
+    error = rejected(make_record(1, **fields))
+    assert error.field == field
+    assert "is not a field of the record format" in error.message
+    assert f"did you mean {suggestion!r}?" in error.message
+
+
+def test_an_unknown_top_level_field_points_to_extra():
+    error = rejected(make_record(1, note="kept?"))
+    assert error.field == "note"
+    assert "'extra'" in error.message
+    assert "did you mean" not in error.message
+
+
+def test_an_unknown_nested_field_lists_the_known_ones():
+    error = rejected(make_record(1, files=[{"url": "https://x.org/f", "size": 12}]))
+    assert error.field == "files[0].size"
+    assert error.message.endswith("(the fields of files are url, mime_type, label)")
+
+
+def test_a_misspelt_field_is_named_before_the_field_it_was_meant_to_be_is_missed():
+    record = make_record(1)
+    record["titel"] = record.pop("title")
+    assert rejected(record).field == "titel"
+
+
+def test_a_deleted_line_may_not_carry_unknown_fields_either():
+    assert rejected({"id": "article/9", "deleted": True, "reason": "x"}).field == "reason"
+    # the fields of the format are accepted (and ignored) on a tombstone line
+    record, _ = normalize_record({**make_record(9), "deleted": True, "extra": {"a": 1}})
+    assert record == {"id": "article/9", "deleted": True, "sets": []}
+
+
+def test_an_odd_field_name_is_shown_readably():
+    error = rejected(make_record(1, **{"bad\nname" + "x" * 100: 1}))
+    assert error.field == repr("bad\nname" + "x" * 56)
+
+
+def test_the_known_fields_are_those_of_the_contract():
+    contract = (DOCS / "record-format.md").read_text(encoding="utf-8")
+    for name in TOP_LEVEL_FIELDS:
+        assert f"`{name}`" in contract, name
+    for prefix, names in (
+        ("rights", RIGHTS_FIELDS),
+        ("journal", JOURNAL_FIELDS),
+        ("authors[]", AUTHOR_FIELDS),
+        ("files[]", FILE_FIELDS),
+    ):
+        for name in names:
+            assert f"`{prefix}.{name}`" in contract or f"`{name}`" in contract, (prefix, name)
+
+
+# --- size limits -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "limit"),
+    [
+        ({"title": "t" * (MAX_TITLE + 1)}, "title", MAX_TITLE),
+        ({"abstract": "a" * (MAX_ABSTRACT + 1)}, "abstract", MAX_ABSTRACT),
+        ({"keywords": ["k" * (MAX_TEXT + 1)]}, "keywords[0]", MAX_TEXT),
+        ({"references": ["ok", "r" * (MAX_REFERENCE + 1)]}, "references[1]", MAX_REFERENCE),
+        ({"authors": [{"family": "f" * (MAX_TEXT + 1)}]}, "authors[0].family", MAX_TEXT),
+        (
+            {"authors": [{"family": "F", "affiliation": "a" * (MAX_TEXT + 1)}]},
+            "authors[0].affiliation",
+            MAX_TEXT,
+        ),
+        ({"journal": {"title": "j" * (MAX_TEXT + 1)}}, "journal.title", MAX_TEXT),
+        ({"url": "https://x.org/" + "u" * MAX_TEXT}, "url", MAX_TEXT),
+        (
+            {"rights": {"access": "open", "statement": "s" * (MAX_TEXT + 1)}},
+            "rights.statement",
+            MAX_TEXT,
+        ),
+    ],
+)
+def test_text_longer_than_its_limit_is_refused_without_echoing_it(fields, field, limit):
+    error = rejected(make_record(1, **fields))
+    assert error.field == field
+    assert error.message.endswith(f"at most {limit:,} are allowed")
+    assert len(str(error)) < 200
+
+
+@pytest.mark.parametrize(
+    ("key", "item", "limit"),
+    [
+        ("authors", {"family": "A"}, MAX_AUTHORS),
+        ("keywords", "k", MAX_KEYWORDS),
+        ("references", "r", MAX_REFERENCES),
+        ("files", {"url": "https://x.org/f"}, MAX_FILES),
+    ],
+)
+def test_lists_longer_than_their_limit_are_refused(key, item, limit):
+    assert len(normalized(**{key: [item] * limit})[key]) == limit
+    error = rejected(make_record(1, **{key: [item] * (limit + 1)}))
+    assert (error.field, error.message) == (
+        key,
+        f"has {limit + 1:,} items; at most {limit:,} are allowed",
+    )
+
+
+def test_the_abstract_limit_counts_the_text_without_its_markup():
+    text = "a" * MAX_ABSTRACT
+    assert normalized(abstract=f"<p>{text}</p><style>{'x' * 1000}</style>")["abstract"] == text
+
+
+def test_a_50_mb_abstract_is_refused():
+    assert rejected(make_record(1, abstract="word " * 10_000_000)).field == "abstract"
+
+
+def test_the_limits_are_documented():
+    contract = (DOCS / "record-format.md").read_text(encoding="utf-8")
+    for limit in (
+        MAX_TITLE,
+        MAX_ABSTRACT,
+        MAX_TEXT,
+        MAX_REFERENCE,
+        MAX_AUTHORS,
+        MAX_KEYWORDS,
+        MAX_REFERENCES,
+        MAX_FILES,
+        MAX_EXTRA_DEPTH,
+    ):
+        assert f"{limit:,}" in contract, limit

@@ -14,6 +14,14 @@
 
 ``validate_element(element)`` runs pass 3 on one standalone element (crosswalk tests).
 
+JATS is the one payload without a namespace (oai/formats/jats.py, README "JATS"): a
+``<metadata>`` whose child is a no-namespace ``<article>`` is allowed in pass 2 (the
+metadata wildcard is widened to ``##any`` for that response, nothing else changes), and
+in pass 3 that ``<article>`` is validated against the JATS 1.1 Journal Publishing DTD
+(``tests/schemas/jats/publishing-1.1``) as a harvester extracts it: on its own, without
+the ``xmlns=""`` that undeclared the envelope's default namespace (the DTD declares no
+``xmlns`` attribute). Any other unqualified payload still fails.
+
 Everything is resolved from the schema kit in ``tests/schemas`` (see its README.md and
 SOURCES.md) through ``catalog.json``: official schema URLs, http and https, map to local
 files, and nothing is ever fetched from the network. Compiled schemas are cached for the
@@ -39,6 +47,7 @@ and ``datacite-v4.xsd``, which must win over simpledc and kernel-4 inside
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from pathlib import Path
@@ -55,6 +64,7 @@ __all__ = [
 ]
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+JATS_DTD = SCHEMA_DIR / "jats" / "publishing-1.1" / "JATS-journalpublishing1.dtd"
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 RIGHTS_NS = "http://www.openarchives.org/OAI/2.0/rights/"
@@ -122,8 +132,12 @@ def _schema_parser() -> etree.XMLParser:
 
 
 @functools.cache
-def _envelope_schema() -> etree.XMLSchema:
-    """OAI-PMH.xsd with its strict ``##other`` wildcards relaxed to lax (in memory only)."""
+def _envelope_schema(unqualified_metadata: bool = False) -> etree.XMLSchema:
+    """OAI-PMH.xsd with its strict ``##other`` wildcards relaxed to lax (in memory only).
+
+    ``unqualified_metadata`` also lets ``<metadata>`` hold a no-namespace element (a
+    JATS ``<article>``, which pass 3 then checks against the JATS DTD).
+    """
     path = _local_file(_OAI_PMH_XSD)
     doc = etree.parse(str(path), _schema_parser())
     relaxed = 0
@@ -133,7 +147,21 @@ def _envelope_schema() -> etree.XMLSchema:
             relaxed += 1
     if relaxed != 3:  # metadataType, aboutType, descriptionType
         raise RuntimeError(f"OAI-PMH.xsd: expected 3 strict wildcards, relaxed {relaxed}")
+    if unqualified_metadata:
+        wildcards = doc.xpath(
+            "/xs:schema/xs:complexType[@name='metadataType']/xs:sequence/xs:any",
+            namespaces={"xs": XS_NS},
+        )
+        if len(wildcards) != 1:
+            raise RuntimeError("OAI-PMH.xsd: metadataType has no single wildcard")
+        wildcards[0].set("namespace", "##any")
     return etree.XMLSchema(doc)
+
+
+@functools.cache
+def _jats_dtd() -> etree.DTD:
+    """The JATS 1.1 Journal Publishing DTD; its modules load relative to it, offline."""
+    return etree.DTD(str(JATS_DTD))
 
 
 @functools.cache
@@ -279,6 +307,34 @@ def _report_log(problems: _Problems, log, start: etree._Element, label: str) -> 
 # --------------------------------------------------------------------------- checks
 
 
+def _is_jats(element: etree._Element) -> bool:
+    """A JATS payload: an ``<article>`` in no namespace (JATS has none)."""
+    return element.tag == "article"
+
+
+def _in_metadata(element: etree._Element) -> bool:
+    parent = element.getparent()
+    return parent is not None and parent.tag == f"{{{OAI_NS}}}metadata"
+
+
+def _validate_jats(element: etree._Element, problems: _Problems) -> None:
+    """Validate a JATS ``<article>`` against the DTD, detached as a harvester would take it.
+
+    The copy drops namespace declarations nothing uses, which removes the ``xmlns=""``
+    that kept the article out of the envelope's default namespace; the DTD declares
+    ``xmlns:xlink`` and ``xmlns:ali`` but not ``xmlns``.
+    """
+    standalone = copy.deepcopy(element)
+    etree.cleanup_namespaces(standalone)
+    dtd = _jats_dtd()
+    if not dtd.validate(standalone):
+        label = JATS_DTD.name
+        for entry in dtd.error_log.filter_from_errors():
+            problems.add(
+                entry.line or element.sourceline, _path(element), f"[{label}] {entry.message}"
+            )
+
+
 def _check_schema_locations(root: etree._Element, problems: _Problems) -> None:
     """Every xsi:schemaLocation names only its own element's namespace, and a schema of it."""
     for element in root.iter(etree.Element):
@@ -406,12 +462,17 @@ def validate_oai_response(xml: bytes) -> etree._ElementTree:
     if encoding not in ("UTF-8", "UTF8"):
         problems.add(None, "/", f"encoding must be UTF-8, the document declares {encoding!r}")
 
-    envelope = _envelope_schema()
+    embedded = root.xpath(_EMBEDDED_XPATH, namespaces={"oai": OAI_NS})
+    jats = {element for element in embedded if _is_jats(element) and _in_metadata(element)}
+    envelope = _envelope_schema(unqualified_metadata=bool(jats))
     if not envelope.validate(tree):
         _report_log(problems, envelope.error_log, root, "OAI-PMH.xsd")
 
-    for element in root.xpath(_EMBEDDED_XPATH, namespaces={"oai": OAI_NS}):
-        _validate_embedded(element, problems)
+    for element in embedded:
+        if element in jats:
+            _validate_jats(element, problems)
+        else:
+            _validate_embedded(element, problems)
 
     _check_schema_locations(root, problems)
     problems.raise_if_any("OAI-PMH response")
@@ -431,7 +492,10 @@ def validate_element(element, namespace: str | None = None):
     elif isinstance(element, etree._ElementTree):
         element = element.getroot()
     problems = _Problems()
-    _validate_embedded(element, problems, namespace)
+    if namespace is None and _is_jats(element):
+        _validate_jats(element, problems)
+    else:
+        _validate_embedded(element, problems, namespace)
     _check_schema_locations(element, problems)
     problems.raise_if_any(f"<{etree.QName(element).localname}> element")
     return element
