@@ -20,8 +20,8 @@ from oai.store import RENDER_SIGNATURE, Store
 from records.db import refresh_statistics
 from records.ingest import ImportRejected, delete_record, import_records, rerender
 from records.models import OAISet
-from records.queries import iter_records, record_to_dict
-from records.validate import SET_SPEC_RE, format_datestamp
+from records.queries import iter_records, record_to_dict, set_definitions
+from records.validate import RESERVED_SETS, SET_SPEC_RE, format_datestamp
 
 DEMO_DATABASE = "sqlite:///oaipress-demo.sqlite"
 # A batch's ids go into one IN (...) list and PostgreSQL (psycopg) takes at most 65,535
@@ -158,10 +158,13 @@ def import_command(
 @cli.command("export")
 @click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
 def export_command(file: IO[str]) -> None:
-    """Write every record, tombstones and datestamps included, as JSON Lines."""
+    """Write every named set, then every record (tombstones and datestamps included), as
+    JSON Lines that ``oaipress import`` reads back."""
     store, _ = _open(_settings(), check_signature=False)
     count = 0
     with store.session() as session:
+        for definition in set_definitions(session):
+            file.write(json.dumps(definition, ensure_ascii=False) + "\n")
         for record in iter_records(session):
             line = record_to_dict(record)
             line["datestamp"] = format_datestamp(record.datestamp)
@@ -220,6 +223,8 @@ def set_command(spec: str, name: str, description: str | None) -> None:
     """Name a set (and describe it) for ListSets; records join sets on import."""
     if not SET_SPEC_RE.fullmatch(spec):
         raise click.ClickException(f"{spec!r} is not a setSpec (e.g. 'cac' or 'cac:ART')")
+    if spec.split(":")[0] in RESERVED_SETS:
+        raise click.ClickException(f"{spec!r} is computed by oaipress and cannot be renamed")
     store, _ = _open(_settings(), check_signature=False)
     with store.transaction() as session:
         existing = session.get(OAISet, spec)

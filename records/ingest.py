@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from records.aggregator_sets import AGGREGATOR_SETS, header_sets
-from records.db import insert_ignoring_duplicates
+from records.db import insert_for, insert_ignoring_duplicates
 from records.lines import (
     MAX_REPORTED_ERRORS,
     ImportRejected,
@@ -153,6 +153,19 @@ class RecordWriter:
             changes.append((record, wanted or PROVISIONAL, old.pk if old else None))
         if changes:
             self._store(changes)
+
+    def define_set(self, definition: dict[str, Any]) -> None:
+        """Name and describe a set (an exported set line), as ``oaipress set`` does."""
+        insert = insert_for(self.session, OAISet).values(
+            spec=definition["set"], name=definition["name"], description=definition["description"]
+        )
+        self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["spec"],
+                set_={"name": definition["name"], "description": definition["description"]},
+            )
+        )
+        self.known_sets.add(definition["set"])
 
     def restamp(self, records: list[tuple[dict[str, Any], int]]) -> None:
         """Render stored records again under a new datestamp (what they disseminate changed).
@@ -351,6 +364,9 @@ def import_records(
     for item in items:
         if summary.rejected and not skip_invalid:
             continue  # keep reading to report every bad line, but write nothing more
+        if item.names_a_set:
+            writer.define_set(item.record)
+            continue
         batch.append(item)
         if len(batch) >= batch_size:
             writer.write(batch, summary)

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from records.validate import RecordError, normalize_record
+from records.validate import (
+    RecordError,
+    is_set_definition,
+    normalize_record,
+    normalize_set_definition,
+)
 
 MAX_REPORTED_ERRORS = 100
 # The longest line read (docs/record-format.md): every other limit of a record fits in it.
@@ -73,6 +78,11 @@ class _Item:
     datestamp: datetime | None
     #: metadata already rendered (by a worker process of records.pipeline), if any
     renditions: list[tuple[str, str, bytes]] | None = None
+
+    @property
+    def names_a_set(self) -> bool:
+        """A set definition line (records.validate.is_set_definition), not a record."""
+        return "set" in self.record
 
 
 class _BadLine(ValueError):
@@ -161,7 +171,11 @@ def parse_lines(
             text = _line_text(raw, number)
             if not text.strip():
                 continue
-            record, datestamp = normalize_record(_decode(text))
+            obj = _decode(text)
+            if is_set_definition(obj):
+                yield _Item(number, normalize_set_definition(obj), None)
+                continue
+            record, datestamp = normalize_record(obj)
         except (_BadLine, RecordError) as exc:
             summary.reject(LineError(number, exc.field, exc.message))
             continue
@@ -180,6 +194,8 @@ class DuplicateIds:
 
     def check(self, item: _Item) -> LineError | None:
         """The error for ``item`` when an earlier line had its id, else None."""
+        if item.names_a_set:
+            return None
         local_id = item.record["id"]
         first = self._first_lines.setdefault(local_id, item.line)
         if first == item.line:

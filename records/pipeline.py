@@ -32,7 +32,7 @@ def _prepare(first_line: int, lines: list[Any]) -> Prepared:
     summary = ImportSummary()
     items = list(parse_lines(lines, summary, first_line))
     for item in items:
-        if not item.record.get("deleted"):
+        if not item.names_a_set and not item.record.get("deleted"):
             item.renditions = _renderer.metadata(item.record)
     return items, summary.errors, summary.rejected
 

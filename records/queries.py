@@ -203,6 +203,19 @@ def list_sets(connection: Connection, after: str | None, limit: int) -> Sequence
     return connection.execute(query).all()
 
 
+def set_definitions(session: Session) -> list[dict[str, Any]]:
+    """Every named set as an import line (records.validate.normalize_set_definition), in
+    setSpec order; the computed aggregator sets are oaipress's, not the repository's."""
+    rows = session.execute(
+        select(OAISet.spec, OAISet.name, OAISet.description).order_by(OAISet.spec)
+    )
+    return [
+        {"set": spec, "name": name, "description": description}
+        for spec, name, description in rows
+        if spec not in AGGREGATOR_SETS
+    ]
+
+
 def record_to_dict(record: Record) -> dict[str, Any]:
     """The canonical interchange form of a stored record (what export writes)."""
     # The aggregator sets are computed, never declared (records.aggregator_sets).

@@ -817,6 +817,30 @@ def normalize_record(obj: Any) -> tuple[dict[str, Any], datetime | None]:
     return record, datestamp
 
 
+SET_DEFINITION_FIELDS = ("set", "name", "description")
+
+
+def is_set_definition(obj: Any) -> bool:
+    """A line that names a set rather than a record: ``{"set": …, "name": …}`` (export)."""
+    return isinstance(obj, dict) and "set" in obj and "id" not in obj
+
+
+def normalize_set_definition(obj: dict[str, Any]) -> dict[str, Any]:
+    """The name (and description) ListSets shows for a set, as ``oaipress set`` gives them."""
+    refuse_unknown_fields(obj, SET_DEFINITION_FIELDS)
+    spec = obj.get("set")
+    if not isinstance(spec, str) or not SET_SPEC_RE.fullmatch(spec):
+        raise RecordError("set", f"{spec!r} is not a setSpec (e.g. 'cac' or 'cac:ART')")
+    _bounded(spec, "set_spec", "set")
+    if spec.split(":")[0] in RESERVED_SETS:
+        raise RecordError("set", f"{spec!r} is reserved: oaipress names and fills it")
+    return {
+        "set": spec,
+        "name": _text(obj, "name", "name", required=True),
+        "description": _text(obj, "description", "description", limit=MAX_ABSTRACT),
+    }
+
+
 def content_hash(record: dict[str, Any]) -> str:
     """What harvesters see changes exactly when this hash changes."""
     canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -74,8 +74,10 @@ def dated(i: int, **fields: Any) -> dict[str, Any]:
 
 
 def exported(**env: str | None) -> list[dict[str, Any]]:
+    """The exported records (without the set definition lines that precede them)."""
     result = ok("export", **env)
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    return [line for line in lines if "id" in line]
 
 
 def by_id(**env: str | None) -> dict[str, dict[str, Any]]:
@@ -282,6 +284,10 @@ def test_export_then_import_keeping_datestamps_reproduces_the_store(database, tm
     assert (tmp_path / "b.jsonl").read_bytes() == a
 
     lines = [json.loads(line) for line in a.decode("utf-8").splitlines()]
+    specs = [line["set"] for line in lines if "set" in line]
+    assert specs[:2] == ["cac", "cac:ART"]
+    assert all("set" in line for line in lines[: len(specs)])  # before every record
+    lines = [line for line in lines if "id" in line]
     one = next(line for line in lines if line["id"] == "article/1")
     assert one["extra"] == {
         "note": "fields of one's own survive",
@@ -330,7 +336,8 @@ def test_export_to_stdout_is_json_lines_with_datestamps(database, tmp_path):
     ok("import", write_jsonl(tmp_path / "in.jsonl", [example_record()]))
     result = ok("export")
     assert result.stderr.strip() == "exported 1 record(s)"
-    (line,) = result.stdout.splitlines()
+    set_line, line = result.stdout.splitlines()  # the named sets come first
+    assert json.loads(set_line) == {"set": "cac", "name": "cac", "description": None}
     record = json.loads(line)
     assert record["id"] == "article/587"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["datestamp"])
@@ -558,3 +565,43 @@ def test_a_repository_identifier_that_is_not_a_domain_name_is_refused(tmp_path, 
     result = CliRunner().invoke(cli, ["get", "/oai?verb=Identify"])
     assert result.exit_code == 1
     assert "must be a domain name" in result.output
+
+
+# --- set names survive export and import (issue 11) ---------------------------------------
+
+
+def _listed_sets() -> dict[str, tuple[str, list[str]]]:
+    return {
+        s.findtext("oai:setSpec", namespaces=NS): (
+            s.findtext("oai:setName", namespaces=NS),
+            s.xpath(".//dc:description/text()", namespaces=NS),
+        )
+        for s in get("/oai?verb=ListSets").iterfind(".//oai:set", NS)
+    }
+
+
+def test_export_then_import_keeps_set_names_and_descriptions(database, tmp_path, monkeypatch):
+    ok(
+        "import",
+        "--keep-datestamps",
+        write_jsonl(tmp_path / "in.jsonl", [dated(1, sets=["cac:ART"])]),
+    )
+    ok("set", "cac", "Central Asia and the Caucasus", "--description", "A journal since 1998.")
+    ok("set", "empty", "A set with no records yet")
+    before = _listed_sets()
+    exported = ok("export").stdout
+    first = [json.loads(line) for line in exported.splitlines()[:3]]
+    assert first == [
+        {
+            "set": "cac",
+            "name": "Central Asia and the Caucasus",
+            "description": "A journal since 1998.",
+        },
+        {"set": "cac:ART", "name": "cac:ART", "description": None},
+        {"set": "empty", "name": "A set with no records yet", "description": None},
+    ]
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    monkeypatch.setenv("OAIPRESS_DATABASE_URL", other)
+    ok("import", "--keep-datestamps", "-", input=exported)
+    assert _listed_sets() == before
+    assert ok("export").stdout == exported
