@@ -26,12 +26,12 @@ standard values for unknown mandatory properties, Appendix 3).
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from lxml import etree
 
 from oai.formats import XML_LANG, XSI_NS, MetadataFormat, register
+from oai.formats.languages import script_of
 from oai.formats.vocabulary import (
     COAR_ACCESS,
     copyright_statement,
@@ -91,8 +91,10 @@ def written_in(text: str, tag: str) -> bool:
     apart this way, and are assumed to match).
     """
     scripts = _SCRIPTS.get(tag.split("-")[0].lower(), ("LATIN",))
+    if text.isascii():  # the common case, decided without looking at each letter
+        return "LATIN" in scripts and any(char.isalpha() for char in text)
     for char in text:
-        if char.isalpha() and unicodedata.name(char, "").split(" ")[0] in scripts:
+        if char.isalpha() and script_of(char) in scripts:
             return True
     return False
 

@@ -45,13 +45,13 @@ no ``contrib-group``, one without references no ``back``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree
 
 from oai.formats import XML_LANG, MetadataFormat, register
+from oai.formats.languages import script_of
 from oai.formats.vocabulary import (
     COAR_ACCESS,
     copyright_statement,
@@ -355,8 +355,10 @@ def _scripts(tag: str) -> tuple[str, ...]:
 def _written_in(text: str, tag: str) -> bool:
     """Whether most letters of ``text`` are in the script of language ``tag`` (no letters: yes)."""
     scripts = _scripts(tag)
+    if text.isascii():  # the common case, decided without looking at each letter
+        return "LATIN" in scripts or not any(char.isalpha() for char in text)
     letters = [char for char in text if char.isalpha()]
-    own = sum(1 for char in letters if unicodedata.name(char, "").split(" ")[0] in scripts)
+    own = sum(1 for char in letters if script_of(char) in scripts)
     return own * 2 >= len(letters)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import unicodedata
+
 # ISO 639-1 → (ISO 639-2/B, ISO 639-3). 639-3 equals 639-2/T for these languages.
 _CODES: dict[str, tuple[str, str]] = {
     "af": ("afr", "afr"),
@@ -92,3 +95,15 @@ def iso639_2b(tag: str) -> str:
     if len(primary) == 3:
         return primary
     return _CODES.get(primary, (primary, primary))[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def script_of(char: str) -> str:
+    """The Unicode script word a letter's name starts with (LATIN, CYRILLIC, CJK …).
+
+    Cached: the formats ask it for every letter of titles and abstracts, and a record's
+    text repeats the same few dozen letters.
+    """
+    if char < "\x80":
+        return "LATIN"
+    return unicodedata.name(char, "").split(" ")[0]
