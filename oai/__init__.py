@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from oai.config import check_settings, load_settings
 from oai.formats import formats
+from oai.http_errors import register as register_http_errors
 from oai.rendering import ProtocolRenderer, about_rights
 from oai.store import RENDER_SIGNATURE, Store
 from oai.tokens import TokenCodec
@@ -48,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if stored_signature is None:
         store.set_setting(RENDER_SIGNATURE, renderer.signature())
     app.extensions["oaipress.stale"] = stored_signature not in (None, renderer.signature())
+    register_http_errors(app)
     if settings["OAIPRESS_PROXY_COUNT"]:
         count = settings["OAIPRESS_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,13 +15,15 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
-from oai.config import ConfigError, load_settings
+from oai.config import ConfigError, load_settings, masked_url, without_password
 from oai.rendering import ProtocolRenderer
 from oai.store import RENDER_SIGNATURE, Store
 from records.db import refresh_statistics
 from records.ingest import ImportRejected, delete_record, import_records, rerender
 from records.models import OAISet
+from records.pipeline import stop_workers
 from records.queries import iter_records, record_to_dict, set_definitions
 from records.validate import RESERVED_SETS, SET_SPEC_RE, format_datestamp
 
@@ -42,12 +46,14 @@ def _settings(database_url: str | None = None) -> dict[str, Any]:
 def _open(
     settings: dict[str, Any], *, check_signature: bool = True
 ) -> tuple[Store, ProtocolRenderer]:
+    url = settings["OAIPRESS_DATABASE_URL"]
     try:
-        store = Store(settings["OAIPRESS_DATABASE_URL"])
+        store = Store(url)
     except Exception as exc:  # noqa: BLE001 - any driver error is a user-facing problem here
-        raise click.ClickException(
-            f"cannot open the database {settings['OAIPRESS_DATABASE_URL']}: {exc}"
-        ) from exc
+        # The URL may carry a password: it is shown masked, and hidden in the driver's text.
+        reason = without_password(_one_line(exc), url)
+        message = f"cannot open the database {masked_url(url)}: {reason}"
+        raise click.ClickException(message) from None
     renderer = ProtocolRenderer(settings["OAIPRESS_REPOSITORY_IDENTIFIER"])
     stored = store.setting(RENDER_SIGNATURE)
     if stored is None:
@@ -58,6 +64,14 @@ def _open(
             f"'{renderer.signature()}'; run `oaipress rebuild` first"
         )
     return store, renderer
+
+
+def _one_line(exc: Exception) -> str:
+    """A driver's message on one line, without SQLAlchemy's link to its error catalogue."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    lines = (line.strip() for line in str(exc).splitlines())
+    return " ".join(line for line in lines if line and not line.startswith("(Background on"))
 
 
 @contextmanager
@@ -96,6 +110,7 @@ def run_import(
     if jobs is None:  # worker processes pay off only for large files
         jobs = (os.cpu_count() or 1) if size > 4_000_000 or path == "-" else 1
     stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    committed = False
     try:
         with _progress(size, "importing") as advance, store.transaction() as session:
             summary = import_records(
@@ -107,6 +122,7 @@ def run_import(
                 batch_size=batch_size,
                 jobs=jobs,
             )
+        committed = True
         if summary.added + summary.updated + summary.deleted:
             refresh_statistics(store.engine)
     except ImportRejected as rejected:
@@ -119,6 +135,14 @@ def run_import(
             f"{rejected.summary.rejected} bad line(s) in {path}; nothing was stored "
             "(--skip-invalid stores the good lines)"
         ) from None
+    except KeyboardInterrupt:
+        # Ctrl-C: before the commit, the transaction was rolled back. The worker
+        # processes stop now, not when the garbage collector gets to them.
+        # 130 is what shells report for a command ended by SIGINT.
+        stop_workers()
+        stored = "the import was stored" if committed else "nothing was stored"
+        click.echo(f"{path}: interrupted; {stored}", err=True)
+        raise SystemExit(130) from None
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -126,6 +150,11 @@ def run_import(
     for error in summary.errors:
         click.echo(f"{path}: skipped {error}", err=True)
     click.echo(f"{path}: {summary}", err=True)
+    good = summary.added + summary.updated + summary.unchanged + summary.deleted
+    if summary.rejected and not good:  # --skip-invalid, and not one line was usable
+        raise click.ClickException(
+            f"every line of {path} is bad ({summary.rejected} line(s)); nothing was stored"
+        )
 
 
 @cli.command("import")
@@ -248,21 +277,50 @@ def serve_app(
     from gunicorn.app.base import BaseApplication
 
     from oai import create_app
+    from oai.http_errors import plain_gunicorn_errors
+
+    host = host.strip("[]")
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    _check_address(host, port, address)
+    plain_gunicorn_errors()
+
+    def when_ready(_arbiter: Any) -> None:
+        click.echo(f"Serving OAI-PMH at http://{address}/oai", err=True)
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("bind", address)
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             if access_log:
                 self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
+            # gunicorn believes X-Forwarded-Proto from loopback by default: only the
+            # OAIPRESS_PROXY_COUNT proxies may be believed, and ProxyFix (create_app)
+            # does that; gunicorn itself never rewrites the scheme.
+            self.cfg.set("forwarded_allow_ips", "")
+            self.cfg.set("when_ready", when_ready)
 
         def load(self) -> Any:
             return create_app(settings)
 
-    click.echo(f"Serving OAI-PMH at http://{host}:{port}/oai", err=True)
     _Server().run()
+
+
+def _check_address(host: str, port: int, address: str) -> None:
+    """Bind the address once before gunicorn does: a busy port is a one-line error now,
+    where gunicorn would retry for five seconds and log each attempt."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+            sock.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            reason = "the port is in use (another server?)"
+        else:
+            reason = exc.strerror or str(exc)
+        raise click.ClickException(f"cannot serve on {address}: {reason}") from None
 
 
 def _serve_options(function: Any) -> Any:

@@ -1,0 +1,98 @@
+"""HTTP errors in plain words: what is not an OAI-PMH answer is a short text/plain page.
+
+OAI-PMH errors are ``<error>`` elements in a 200 response (oai.views); everything else —
+an unknown path, a wrong method, a body too large, a crash — used to be Flask's or
+gunicorn's HTML page. Harvesters and people read these in logs and terminals, so
+they get a status line and one sentence, and the 404 names the endpoint.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, current_app, request, url_for
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+ENDPOINT = "/oai"
+CONTENT_TYPE = "text/plain; charset=utf-8"
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def register(app: Flask) -> None:
+    """Answer every HTTP error of ``app`` in plain text, and ``/oai/`` like ``/oai``."""
+    app.register_error_handler(HTTPException, _plain_error)
+    app.wsgi_app = _TrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
+
+
+class _TrailingSlash:
+    """``/oai/`` is the endpoint too, answering exactly as ``/oai`` (its baseURL included).
+
+    A base URL copied with a slash is a common mistake; a redirect would lose POST
+    bodies with some clients, and a second route would echo ``/oai/`` as the baseURL.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == ENDPOINT + "/":
+            environ["PATH_INFO"] = ENDPOINT
+        return self.app(environ, start_response)
+
+
+def _plain_error(error: HTTPException) -> Response:
+    response = error.get_response()  # keeps the status and headers such as Allow
+    text = f"{error.code} {error.name}\n{_explanation(error)}\n"
+    response.set_data(text.encode("utf-8"))
+    response.content_type = CONTENT_TYPE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _explanation(error: HTTPException) -> str:
+    if isinstance(error, NotFound):
+        return f"Nothing is served here. The OAI-PMH endpoint is {_endpoint_url()}"
+    if isinstance(error, MethodNotAllowed):
+        allowed = sorted(set(error.valid_methods or ()) - {"HEAD", "OPTIONS"})
+        return f"{request.method} is not allowed here; use {' or '.join(allowed)}."
+    if error.code == 500:
+        return "The server failed to answer this request; the error is logged."
+    return str(error.description or "").strip()
+
+
+def _endpoint_url() -> str:
+    repository = current_app.extensions.get("oaipress.repository")
+    configured = getattr(repository, "base_url", "")
+    return configured or url_for("oai.endpoint", _external=True)
+
+
+def plain_gunicorn_errors() -> None:
+    """Make gunicorn answer in plain text too when it refuses a request itself.
+
+    gunicorn answers a request it cannot parse (a bad request line 400, a URI too long
+    414, headers too large 431, …) before any application code runs, with an HTML page
+    written by ``gunicorn.util.write_error``; replacing that function is the only hook
+    it offers. Called by ``oaipress serve`` only, in the process that runs gunicorn.
+    """
+    from gunicorn import util
+
+    util.write_error = _write_gunicorn_error
+
+
+def _write_gunicorn_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    from gunicorn.util import write_nonblock
+
+    body = f"{status_int} {reason}\n{mesg}\n" if mesg else f"{status_int} {reason}\n"
+    data = body.encode("utf-8", "replace")
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        f"Content-Type: {CONTENT_TYPE}\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        f"Content-Length: {len(data)}\r\n"
+        "\r\n"
+    )
+    write_nonblock(sock, head.encode("latin-1") + data)
