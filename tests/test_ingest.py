@@ -580,3 +580,23 @@ def test_stored_records_hash_like_their_canonical_form(app):
     with store.session() as session:
         for record in iter_records(session):
             assert content_hash(record_to_dict(record)) == record.content_hash, record.local_id
+
+
+def test_two_imports_that_create_the_same_new_set_both_succeed(app):
+    """Issue 11: a writer that started before another import created a set (its list of
+    known sets is stale) must not fail with an IntegrityError and roll everything back."""
+    from records.ingest import RecordWriter
+    from records.lines import _Item
+    from records.stamping import publish
+    from records.validate import normalize_record
+
+    run(app, [make_record(1, sets=["new"])], now=Clock(T0))
+    store = app.extensions["oaipress.store"]
+    with store.transaction() as session:
+        writer = RecordWriter(session, app.extensions["oaipress.renderer"])
+        writer.known_sets = set()  # as read before the other import committed
+        record = normalize_record(make_record(2, sets=["new", "newer"]))[0]
+        writer.write([_Item(1, record, None)], ImportSummary())
+        publish(session, Clock(T1))
+    assert memberships(app, "article/2").keys() >= {"new", "newer"}
+    assert set_specs(app) == ["new", "newer", "openaire"]
