@@ -31,7 +31,7 @@ from typing import Any
 from lxml import etree
 
 from oai.formats import XML_LANG, XSI_NS, MetadataFormat, register
-from oai.formats.languages import script_of
+from oai.formats.languages import language_scripts, script_of
 from oai.formats.vocabulary import (
     COAR_ACCESS,
     copyright_statement,
@@ -63,25 +63,6 @@ def sub(
     return element
 
 
-# The scripts a language is written in, by ISO 639-1 code; the rest are written in Latin.
-_SCRIPTS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("ru", "uk", "be", "bg", "mk", "kk", "ky", "tg", "mn"), ("CYRILLIC",)),
-    **dict.fromkeys(("sr", "uz", "az", "tk"), ("CYRILLIC", "LATIN")),
-    **dict.fromkeys(("ar", "fa", "ur"), ("ARABIC",)),
-    "el": ("GREEK",),
-    "he": ("HEBREW",),
-    "ka": ("GEORGIAN",),
-    "hy": ("ARMENIAN",),
-    "th": ("THAI",),
-    "hi": ("DEVANAGARI",),
-    "bn": ("BENGALI",),
-    "ta": ("TAMIL",),
-    "zh": ("CJK",),
-    "ja": ("CJK", "HIRAGANA", "KATAKANA"),
-    "ko": ("HANGUL", "CJK"),
-}
-
-
 def written_in(text: str, tag: str) -> bool:
     """Whether ``text`` has a letter of the script ``tag``'s language is written in.
 
@@ -90,7 +71,7 @@ def written_in(text: str, tag: str) -> bool:
     letter of the language's script gets none (languages sharing a script can't be told
     apart this way, and are assumed to match).
     """
-    scripts = _SCRIPTS.get(tag.split("-")[0].lower(), ("LATIN",))
+    scripts = language_scripts(tag)
     if text.isascii():  # the common case, decided without looking at each letter
         return "LATIN" in scripts and any(char.isalpha() for char in text)
     for char in text:

@@ -51,7 +51,7 @@ from typing import Any
 from lxml import etree
 
 from oai.formats import XML_LANG, MetadataFormat, register
-from oai.formats.languages import script_of
+from oai.formats.languages import language_scripts, script_of
 from oai.formats.vocabulary import (
     COAR_ACCESS,
     copyright_statement,
@@ -323,38 +323,10 @@ def _back(references: Iterable[str]) -> etree._Element:
 
 # --- languages -----------------------------------------------------------------------------
 
-# Scripts (first word of a letter's Unicode name) by ISO 639-1 code; the rest use Latin.
-_SCRIPTS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("ru", "uk", "be", "bg", "mk", "kk", "ky", "tg", "mn"), ("CYRILLIC",)),
-    **dict.fromkeys(("sr", "uz", "az", "tk"), ("CYRILLIC", "LATIN")),
-    **dict.fromkeys(("ar", "fa", "ur"), ("ARABIC",)),
-    **dict.fromkeys(("hi", "mr", "ne"), ("DEVANAGARI",)),
-    "el": ("GREEK",),
-    "he": ("HEBREW",),
-    "ka": ("GEORGIAN",),
-    "hy": ("ARMENIAN",),
-    "th": ("THAI",),
-    "bn": ("BENGALI",),
-    "ta": ("TAMIL",),
-    "zh": ("CJK",),
-    "ja": ("CJK", "HIRAGANA", "KATAKANA"),
-    "ko": ("HANGUL", "CJK"),
-}
-# BCP 47 script subtags that name the script outright (sr-Latn, uz-Cyrl).
-_SUBTAG_SCRIPTS = {"latn": "LATIN", "cyrl": "CYRILLIC", "arab": "ARABIC", "grek": "GREEK"}
-
-
-def _scripts(tag: str) -> tuple[str, ...]:
-    subtags = tag.lower().split("-")
-    for subtag in subtags[1:]:
-        if subtag in _SUBTAG_SCRIPTS:
-            return (_SUBTAG_SCRIPTS[subtag],)
-    return _SCRIPTS.get(subtags[0], ("LATIN",))
-
 
 def _written_in(text: str, tag: str) -> bool:
     """Whether most letters of ``text`` are in the script of language ``tag`` (no letters: yes)."""
-    scripts = _scripts(tag)
+    scripts = language_scripts(tag)
     if text.isascii():  # the common case, decided without looking at each letter
         return "LATIN" in scripts or not any(char.isalpha() for char in text)
     letters = [char for char in text if char.isalpha()]

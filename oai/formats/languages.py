@@ -107,3 +107,33 @@ def script_of(char: str) -> str:
     if char < "\x80":
         return "LATIN"
     return unicodedata.name(char, "").split(" ")[0]
+
+
+# Scripts (first word of a letter's Unicode name) by ISO 639-1 code; the rest use Latin.
+LANGUAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("ru", "uk", "be", "bg", "mk", "kk", "ky", "tg", "mn"), ("CYRILLIC",)),
+    **dict.fromkeys(("sr", "uz", "az", "tk"), ("CYRILLIC", "LATIN")),
+    **dict.fromkeys(("ar", "fa", "ur"), ("ARABIC",)),
+    **dict.fromkeys(("hi", "mr", "ne"), ("DEVANAGARI",)),
+    "el": ("GREEK",),
+    "he": ("HEBREW",),
+    "ka": ("GEORGIAN",),
+    "hy": ("ARMENIAN",),
+    "th": ("THAI",),
+    "bn": ("BENGALI",),
+    "ta": ("TAMIL",),
+    "zh": ("CJK",),
+    "ja": ("CJK", "HIRAGANA", "KATAKANA"),
+    "ko": ("HANGUL", "CJK"),
+}
+# BCP 47 script subtags that name the script outright (sr-Latn, uz-Cyrl).
+SUBTAG_SCRIPTS = {"latn": "LATIN", "cyrl": "CYRILLIC", "arab": "ARABIC", "grek": "GREEK"}
+
+
+def language_scripts(tag: str) -> tuple[str, ...]:
+    """The scripts text in language ``tag`` (BCP 47) is written in."""
+    subtags = tag.lower().split("-")
+    for subtag in subtags[1:]:
+        if subtag in SUBTAG_SCRIPTS:
+            return (SUBTAG_SCRIPTS[subtag],)
+    return LANGUAGE_SCRIPTS.get(subtags[0], ("LATIN",))
