@@ -20,7 +20,8 @@ from flask import Flask
 from lxml import etree
 
 from oai.formats import XML_LANG, XSI_NS, formats
-from oai.formats.datacite import DATACITE_NS, build, page_range, written_in
+from oai.formats.datacite import DATACITE_NS, build, written_in
+from oai.formats.vocabulary import page_range
 from records.db import drop_schema, make_engine
 from records.validate import RecordError, format_datestamp, normalize_record
 from tests.conftest import NS, PG_URL, OAIClient, example_record, harvest, make_record

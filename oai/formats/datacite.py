@@ -37,6 +37,7 @@ from oai.formats.vocabulary import (
     copyright_statement,
     effective_access,
     license_info,
+    page_range,
     resource_type,
 )
 
@@ -84,17 +85,6 @@ def lang_of(text: str, record: dict[str, Any]) -> Attributes:
     """``{xml:lang: the record's language}`` when ``text`` is written in it."""
     lang = record.get("language")
     return {XML_LANG: lang if lang and written_in(text, lang) else None}
-
-
-def page_range(pages: str | None) -> tuple[str | None, str | None]:
-    """First and last page of ``61-70`` (hyphen or dash); a single page has no last."""
-    if not pages:
-        return None, None
-    for dash in ("-", "\u2013", "\u2014"):
-        if dash in pages:
-            first, _, last = pages.partition(dash)
-            return first.strip() or None, last.strip() or None
-    return pages.strip(), None
 
 
 def orcid_uri(orcid: str) -> str:
@@ -174,8 +164,8 @@ def build(record: dict[str, Any]) -> etree._Element | None:
     _dates(root, record)
     if record.get("language"):
         sub(root, _D + "language", record["language"])
-    _alternate_identifiers(root, record)
-    _related_identifiers(root, record)
+    add_alternate_identifiers(root, record)
+    add_issn_relations(root, record, "IsPublishedIn", resourceTypeGeneral="Journal")
     _formats(root, record)
     _rights_list(root, record["rights"])
     _descriptions(root, record)
@@ -206,14 +196,18 @@ def _dates(root: etree._Element, record: dict[str, Any]) -> None:
         sub(dates, _D + "date", end, {"dateType": "Available"})
 
 
-def _alternate_identifiers(root: etree._Element, record: dict[str, Any]) -> None:
+def add_alternate_identifiers(root: etree._Element, record: dict[str, Any]) -> None:
+    """With a DOI as the identifier, the landing page is an alternate one (also OpenAIRE)."""
     if record.get("doi") and record.get("url"):
         container = sub(root, _D + "alternateIdentifiers")
         attrib = {"alternateIdentifierType": "URL"}
         sub(container, _D + "alternateIdentifier", record["url"], attrib)
 
 
-def _related_identifiers(root: etree._Element, record: dict[str, Any]) -> None:
+def add_issn_relations(
+    root: etree._Element, record: dict[str, Any], relation: str, **attrib: str
+) -> None:
+    """The journal's ISSNs as related identifiers (DataCite: IsPublishedIn; OpenAIRE: IsPartOf)."""
     journal = record.get("journal") or {}
     issns = [(kind, journal.get(key)) for kind, key in (("ISSN", "issn"), ("EISSN", "eissn"))]
     issns = [(kind, value) for kind, value in issns if value]
@@ -221,12 +215,8 @@ def _related_identifiers(root: etree._Element, record: dict[str, Any]) -> None:
         return
     container = sub(root, _D + "relatedIdentifiers")
     for kind, value in issns:
-        attrib = {
-            "relatedIdentifierType": kind,
-            "relationType": "IsPublishedIn",
-            "resourceTypeGeneral": "Journal",
-        }
-        sub(container, _D + "relatedIdentifier", value, attrib)
+        attributes = {"relatedIdentifierType": kind, "relationType": relation, **attrib}
+        sub(container, _D + "relatedIdentifier", value, attributes)
 
 
 def _formats(root: etree._Element, record: dict[str, Any]) -> None:

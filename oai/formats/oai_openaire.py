@@ -32,12 +32,13 @@ from lxml import etree
 from oai.formats import XSI_NS, MetadataFormat, register
 from oai.formats.datacite import (
     DATACITE_NS,
+    add_alternate_identifiers,
     add_creators,
+    add_issn_relations,
     add_subjects,
     embargo_end,
     lang_of,
     license_text,
-    page_range,
     publisher_name,
     sub,
 )
@@ -47,6 +48,7 @@ from oai.formats.vocabulary import (
     COAR_RESOURCE_TYPE,
     doi_url,
     effective_access,
+    page_range,
     resource_type,
     version,
 )
@@ -87,8 +89,8 @@ def build(record: dict[str, Any]) -> etree._Element | None:
     titles = sub(root, _D + "titles")
     sub(titles, _D + "title", record["title"], lang_of(record["title"], record))
     add_creators(root, record.get("authors") or [])
-    _alternate_identifiers(root, record)
-    _related_identifiers(root, record)
+    add_alternate_identifiers(root, record)
+    add_issn_relations(root, record, "IsPartOf")
     _dates(root, record)
     if record.get("language"):
         sub(root, _DC + "language", iso639_3(record["language"]))
@@ -126,24 +128,6 @@ def _identifier(record: dict[str, Any]) -> tuple[str, str] | None:
     if record.get("url"):
         return "URL", record["url"]
     return None
-
-
-def _alternate_identifiers(root: etree._Element, record: dict[str, Any]) -> None:
-    if record.get("doi") and record.get("url"):
-        container = sub(root, _D + "alternateIdentifiers")
-        attrib = {"alternateIdentifierType": "URL"}
-        sub(container, _D + "alternateIdentifier", record["url"], attrib)
-
-
-def _related_identifiers(root: etree._Element, record: dict[str, Any]) -> None:
-    journal = record.get("journal") or {}
-    issns = [(kind, journal.get(key)) for kind, key in (("ISSN", "issn"), ("EISSN", "eissn"))]
-    issns = [(kind, value) for kind, value in issns if value]
-    if issns:
-        container = sub(root, _D + "relatedIdentifiers")
-        for kind, value in issns:
-            attrib = {"relatedIdentifierType": kind, "relationType": "IsPartOf"}
-            sub(container, _D + "relatedIdentifier", value, attrib)
 
 
 def _dates(root: etree._Element, record: dict[str, Any]) -> None:

@@ -199,3 +199,17 @@ _DOI_SAFE = "/:;()[]@!$&'*+,=-._~"
 def doi_url(doi: str) -> str:
     """``https://doi.org/…`` with what a URI cannot hold percent-encoded (<, >, space, #, ?)."""
     return "https://doi.org/" + quote(doi, safe=_DOI_SAFE)
+
+
+# --- citations -----------------------------------------------------------------------------
+
+
+def page_range(pages: str | None) -> tuple[str | None, str | None]:
+    """First and last page of ``61-70`` (hyphen or dash); a single page has no last."""
+    if not pages:
+        return None, None
+    for dash in ("-", "\u2013", "\u2014"):
+        if dash in pages:
+            first, _, last = pages.partition(dash)
+            return first.strip() or None, last.strip() or None
+    return pages.strip(), None
