@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.conftest import example_record
+from tests.conftest import NS, example_record, harvest
 
 #: Every optional field filled: several authors with ORCIDs and affiliations, a DOI with
 #: characters a URI cannot hold, both ISSNs, several files, an embargo, a title that is
@@ -83,3 +83,34 @@ def rich_record(**fields: Any) -> dict[str, Any]:
 def both_records() -> list[dict[str, Any]]:
     """The example article (article/587) and the full record (article/9001)."""
     return [example_record(), rich_record()]
+
+
+def harvest_payloads(oai: Any, load: Any, prefix: str, root_tag: str) -> dict[str, Any]:
+    """Both records loaded and harvested with ListRecords (every response schema-validated);
+    each identifier's metadata root, which must be ``root_tag``."""
+    load(both_records())
+    items, _ = harvest(oai, "ListRecords", metadataPrefix=prefix)
+    payloads = {}
+    for item in items:
+        identifier = item.findtext("oai:header/oai:identifier", namespaces=NS)
+        payload = item.find("oai:metadata/*", NS)
+        assert payload.tag == root_tag
+        payloads[identifier] = payload
+    assert set(payloads) == {oai_identifier(r["id"]) for r in both_records()}
+    return payloads
+
+
+def offered_formats(oai: Any) -> dict[str, tuple[str, str]]:
+    """ListMetadataFormats as prefix → (namespace, schema)."""
+    root = oai(verb="ListMetadataFormats")
+    return {
+        f.findtext("oai:metadataPrefix", namespaces=NS): (
+            f.findtext("oai:metadataNamespace", namespaces=NS),
+            f.findtext("oai:schema", namespaces=NS),
+        )
+        for f in root.iterfind(".//oai:metadataFormat", NS)
+    }
+
+
+def oai_identifier(local_id: str) -> str:
+    return f"oai:repo.example.org:{local_id}"

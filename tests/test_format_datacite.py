@@ -23,7 +23,7 @@ from oai.formats import XML_LANG, XSI_NS, formats
 from oai.formats.datacite import DATACITE_NS, build, written_in
 from oai.formats.vocabulary import page_range
 from records.db import drop_schema, make_engine
-from records.validate import RecordError, format_datestamp, normalize_record
+from records.validate import format_datestamp, normalize_record
 from tests.conftest import NS, PG_URL, OAIClient, example_record, harvest, make_record
 from tests.formats_fixtures import both_records, rich_record
 from tests.servers import RECORDS_PAGE, environment, run, serving
@@ -40,19 +40,6 @@ URI_CHARS = set(
 
 
 # --- helpers shared with test_format_oai_openaire -------------------------------------------
-
-
-def importable(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` without ``type``/``version`` while the import format does not take them."""
-    record = dict(record)
-    while True:
-        try:
-            normalize_record(record)
-            return record
-        except RecordError as exc:
-            if exc.field not in ("type", "version") or exc.field not in record:
-                raise
-            del record[exc.field]
 
 
 def harvest_metadata(oai: OAIClient, prefix: str) -> dict[str, etree._Element]:
@@ -97,7 +84,7 @@ def served_corpus(home: Path, database_url: str) -> Iterator[str]:
         engine.dispose()
     start = datetime(2021, 1, 1)
     lines = [
-        dict(importable(r), datestamp=format_datestamp(start + timedelta(days=i)))
+        dict(r, datestamp=format_datestamp(start + timedelta(days=i)))
         for i, r in enumerate(both_records())
     ]
     lines += [
@@ -115,7 +102,7 @@ def served_corpus(home: Path, database_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def harvested(oai: OAIClient, load: Callable[..., Any]) -> dict[str, etree._Element]:
-    load([importable(r) for r in both_records()])
+    load([r for r in both_records()])
     return harvest_metadata(oai, PREFIX)
 
 
@@ -316,7 +303,7 @@ def test_full_record_languages(harvested):
 
 def test_full_record_type_formats_and_journal(harvested):
     resource = harvested[RICH_ID]
-    expected_type = "research article" if "type" in importable(rich_record()) else "journal article"
+    expected_type = "research article" if "type" in rich_record() else "journal article"
     kind = _child(resource, "d:resourceType")
     assert (kind.get("resourceTypeGeneral"), kind.text) == ("JournalArticle", expected_type)
     assert [f.text for f in resource.findall("d:formats/d:format", D)] == [
@@ -389,7 +376,7 @@ OPTIONAL_FIELDS = [
 
 def without(record: dict[str, Any], field: str) -> dict[str, Any]:
     """The rich record with one optional field left out (authors: none)."""
-    record = importable(record)
+    record = record
     if "." in field:
         outer, inner = field.split(".")
         record[outer] = {k: v for k, v in record[outer].items() if k != inner}
@@ -611,7 +598,7 @@ def _canonical(element: etree._Element) -> Any:
 
 @pytest.mark.parametrize("which", [0, 1], ids=["example", "full"])
 def test_round_trip_through_datacites_own_schema_and_writer(which):
-    record, _ = normalize_record(importable(both_records()[which]))
+    record, _ = normalize_record(both_records()[which])
     ours = build(record)
     data = _to_datacite_json(ours)
     errors = [e.message for e in schema45.validator.iter_errors(data)]

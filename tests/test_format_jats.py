@@ -42,14 +42,9 @@ PAST = "2020-01-01"
 PENDING = tuple(field for field in ("type", "version") if field not in TOP_LEVEL_FIELDS)
 
 
-def importable(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` as today's import format takes it."""
-    return {k: v for k, v in record.items() if k not in PENDING}
-
-
 def canonical(record: dict[str, Any]) -> dict[str, Any]:
     """What ``build`` is given: the normalised record, ``type``/``version`` included."""
-    normalized, _ = normalize_record(importable(record))
+    normalized, _ = normalize_record(record)
     normalized.update({k: record[k] for k in PENDING if k in record})
     return normalized
 
@@ -94,7 +89,7 @@ def custom_meta(article: etree._Element) -> dict[str, str]:
 def test_list_records_serves_both_records_bare_and_valid(app, oai, load):
     """Envelope against OAI-PMH.xsd and each <article> against the DTD (the OAIClient
     validates every page); the article is in no namespace, not in OAI-PMH's."""
-    load([importable(r) for r in (example_record(), rich_record())])
+    load([r for r in (example_record(), rich_record())])
     load([make_record(i, journal={"title": "J"}) for i in range(1, 5)])
     records, tokens = harvest(oai, "ListRecords", metadataPrefix="jats")
     assert len(records) == 6 and tokens  # page size 3: resumed across pages
@@ -188,7 +183,7 @@ def test_example_rights_are_open_access_under_cc_by(app, oai, load):
 
 
 def test_embargoed_record_says_so_with_its_end_date(app, oai, load):
-    load([importable(rich_record())])
+    load([rich_record()])
     root = oai(
         verb="GetRecord", identifier="oai:repo.example.org:article/9001", metadataPrefix="jats"
     )
@@ -352,7 +347,7 @@ def test_type_and_version_say_what_the_record_is():
     article = article_of(rich_record(type="book review", version="submitted"))
     assert article.get("article-type") == "book-review"
     assert custom_meta(article)["article-version"] == "SMUR"
-    default = article_of(importable(example_record()))
+    default = article_of(example_record())
     assert default.get("article-type") == "research-article"
     assert custom_meta(default)["article-version"] == "VoR"
 
@@ -512,7 +507,7 @@ START = datetime(2021, 1, 1, 8, 0, 0)
 
 def served_corpus() -> list[dict[str, Any]]:
     """Both format records and enough others for several pages, plus one without a journal."""
-    lines = [importable(example_record()), importable(rich_record())]
+    lines = [(example_record()), rich_record()]
     lines += [make_record(i, journal={"title": f"Journal {i % 3}"}) for i in range(1, 15)]
     lines.append(minimal(id="article/orphan", journal=None))
     for n, line in enumerate(lines):

@@ -19,9 +19,9 @@ from sickle import Sickle
 from oai.formats import formats
 from oai.formats.marcxml import LEADER, MARC_NS, SCHEMA, build, nonfiling_characters
 from oai.formats.vocabulary import resource_type, version
-from records.validate import RecordError, format_datestamp, normalize_record
-from tests.conftest import NS, OAIClient, example_record, harvest, make_record
-from tests.formats_fixtures import rich_record
+from records.validate import format_datestamp, normalize_record
+from tests.conftest import NS, OAIClient, example_record, make_record
+from tests.formats_fixtures import harvest_payloads, offered_formats, rich_record
 from tests.servers import RECORDS_PAGE, REPOSITORY, environment, run, serving
 from tests.xmlvalidate import schema_url_for, validate_element, validate_oai_response
 
@@ -31,22 +31,8 @@ RICH_ID = "oai:repo.example.org:article/9001"
 RICH_DOI_URL = "https://doi.org/10.1002/(SICI)1097-4636(199812)43:4%3C441::AID-JBM5%3E3.0.CO;2-G"
 
 
-def importable(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` as the import format takes it. `type` and `version` are being added to
-    it (#7); until they are, they are left out and the defaults apply."""
-    record = dict(record)
-    while True:
-        try:
-            normalize_record(record)
-            return record
-        except RecordError as exc:
-            if exc.field not in ("type", "version") or exc.field not in record:
-                raise
-            record.pop(exc.field)
-
-
 def canonical(record: dict[str, Any]) -> dict[str, Any]:
-    return normalize_record(importable(record))[0]
+    return normalize_record(record)[0]
 
 
 def fields(record: etree._Element, tag: str) -> list[etree._Element]:
@@ -74,30 +60,14 @@ def control(record: etree._Element, tag: str) -> str:
 @pytest.fixture
 def marc(oai: OAIClient, load) -> dict[str, etree._Element]:
     """Both test records, harvested with ListRecords (every response schema-validated)."""
-    load([example_record(), importable(rich_record())])
-    items, _ = harvest(oai, "ListRecords", metadataPrefix="marcxml")
-    harvested = {}
-    for item in items:
-        identifier = item.findtext("oai:header/oai:identifier", namespaces=NS)
-        payload = item.find("oai:metadata/*", NS)
-        assert payload.tag == f"{{{MARC_NS}}}record"
-        harvested[identifier] = payload
-    assert set(harvested) == {EXAMPLE_ID, RICH_ID}
-    return harvested
+    return harvest_payloads(oai, load, "marcxml", f"{{{MARC_NS}}}record")
 
 
 # --- the format and its validation ------------------------------------------------------
 
 
 def test_marcxml_is_offered_with_its_namespace_and_schema(oai: OAIClient):
-    root = oai(verb="ListMetadataFormats")
-    offered = {
-        f.findtext("oai:metadataPrefix", namespaces=NS): (
-            f.findtext("oai:metadataNamespace", namespaces=NS),
-            f.findtext("oai:schema", namespaces=NS),
-        )
-        for f in root.iterfind(".//oai:metadataFormat", NS)
-    }
+    offered = offered_formats(oai)
     assert offered["marcxml"] == (
         "http://www.loc.gov/MARC21/slim",
         "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd",
@@ -444,7 +414,7 @@ OPTIONAL = [
 
 @pytest.mark.parametrize("missing", OPTIONAL)
 def test_build_never_fails_without_an_optional_field(missing):
-    record = importable(rich_record())
+    record = rich_record()
     owner, _, key = missing.rpartition(".")
     target = record[owner] if owner else record
     target[key] = [] if key in ("authors", "keywords", "files", "references") else None
@@ -501,7 +471,7 @@ def test_pymarc_reads_the_harvested_records(marc):
 def _corpus() -> list[dict[str, Any]]:
     """The two test records and 13 more: two pages and a bit at 7 records a page."""
     start = datetime(2021, 1, 1, 8, 0, 0)
-    lines = [importable(r) for r in (example_record(), rich_record())]
+    lines = [r for r in (example_record(), rich_record())]
     accesses = ["open", "restricted", "closed"]
     lines += [make_record(i, rights={"access": accesses[i % 3]}) for i in range(13)]
     for i, line in enumerate(lines):

@@ -20,9 +20,9 @@ from sickle import Sickle
 from oai.formats import XML_LANG, formats
 from oai.formats.mods import MODS_NS, SCHEMA, XLINK_HREF, build
 from oai.formats.vocabulary import resource_type, version
-from records.validate import RecordError, format_datestamp, normalize_record
-from tests.conftest import NS, OAIClient, example_record, harvest, make_record
-from tests.formats_fixtures import rich_record
+from records.validate import format_datestamp, normalize_record
+from tests.conftest import NS, OAIClient, example_record, make_record
+from tests.formats_fixtures import harvest_payloads, offered_formats, rich_record
 from tests.servers import RECORDS_PAGE, REPOSITORY, environment, run, serving
 from tests.xmlvalidate import schema_url_for, validate_element, validate_oai_response
 
@@ -40,22 +40,8 @@ CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 CC_BY_NC = "https://creativecommons.org/licenses/by-nc/4.0/"
 
 
-def importable(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` as the import format takes it. `type` and `version` are being added to
-    it (#7); until they are, they are left out and the defaults apply."""
-    record = dict(record)
-    while True:
-        try:
-            normalize_record(record)
-            return record
-        except RecordError as exc:
-            if exc.field not in ("type", "version") or exc.field not in record:
-                raise
-            record.pop(exc.field)
-
-
 def canonical(record: dict[str, Any]) -> dict[str, Any]:
-    return normalize_record(importable(record))[0]
+    return normalize_record(record)[0]
 
 
 def find(element: etree._Element, path: str) -> list[etree._Element]:
@@ -69,30 +55,14 @@ def attrs(element: etree._Element) -> dict[str, str]:
 @pytest.fixture
 def mods(oai: OAIClient, load) -> dict[str, etree._Element]:
     """Both test records, harvested with ListRecords (every response schema-validated)."""
-    load([example_record(), importable(rich_record())])
-    items, _ = harvest(oai, "ListRecords", metadataPrefix="mods")
-    harvested = {}
-    for item in items:
-        identifier = item.findtext("oai:header/oai:identifier", namespaces=NS)
-        payload = item.find("oai:metadata/*", NS)
-        assert payload.tag == f"{{{MODS_NS}}}mods"
-        harvested[identifier] = payload
-    assert set(harvested) == {EXAMPLE_ID, RICH_ID}
-    return harvested
+    return harvest_payloads(oai, load, "mods", f"{{{MODS_NS}}}mods")
 
 
 # --- the format and its validation ------------------------------------------------------
 
 
 def test_mods_is_offered_with_its_namespace_and_the_3_8_schema(oai: OAIClient):
-    root = oai(verb="ListMetadataFormats")
-    offered = {
-        f.findtext("oai:metadataPrefix", namespaces=NS): (
-            f.findtext("oai:metadataNamespace", namespaces=NS),
-            f.findtext("oai:schema", namespaces=NS),
-        )
-        for f in root.iterfind(".//oai:metadataFormat", NS)
-    }
+    offered = offered_formats(oai)
     assert offered["mods"] == (
         "http://www.loc.gov/mods/v3",
         "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd",
@@ -444,7 +414,7 @@ OPTIONAL = [
 
 @pytest.mark.parametrize("missing", OPTIONAL)
 def test_build_never_fails_without_an_optional_field(missing):
-    record = importable(rich_record())
+    record = rich_record()
     owner, _, key = missing.rpartition(".")
     target = record[owner] if owner else record
     target[key] = [] if key in ("authors", "keywords", "files", "references") else None
@@ -502,7 +472,7 @@ def test_pymods_reads_the_harvested_records(mods):
 def _corpus() -> list[dict[str, Any]]:
     """The two test records and 13 more: two pages and a bit at 7 records a page."""
     start = datetime(2021, 1, 1, 8, 0, 0)
-    lines = [importable(r) for r in (example_record(), rich_record())]
+    lines = [r for r in (example_record(), rich_record())]
     accesses = ["open", "restricted", "closed"]
     lines += [make_record(i, rights={"access": accesses[i % 3]}) for i in range(13)]
     for i, line in enumerate(lines):

@@ -27,7 +27,6 @@ from tests.test_format_datacite import (
     assert_urls_are_uris,
     attrs,
     harvest_metadata,
-    importable,
     served_corpus,
     without,
 )
@@ -42,7 +41,7 @@ RICH_DOI_URL = "https://doi.org/10.1002/(SICI)1097-4636(199812)43:4%3C441::AID-J
 
 @pytest.fixture
 def harvested(oai: OAIClient, load: Callable[..., Any]) -> dict[str, etree._Element]:
-    load([importable(r) for r in both_records()])
+    load(both_records())
     return harvest_metadata(oai, PREFIX)
 
 
@@ -230,7 +229,7 @@ def test_full_record_languages(harvested):
 
 def test_full_record_type_version_and_citation(harvested):
     resource = harvested[RICH_ID]
-    record = importable(rich_record())
+    record = rich_record()
     typed = "type" in record
     kind = _one(resource, "oaire:resourceType")
     assert (kind.text, kind.get("uri")) == (
