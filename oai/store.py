@@ -68,9 +68,11 @@ class Store:
         """
         if not self.has_replica:
             return database_now(connection).replace(microsecond=0), None
-        with self.primary_read_connection() as primary:
-            now, position = primary_position(primary)
-        if not on_primary:
+        if on_primary:  # ``connection`` is the primary's: no second connection needed
+            now, position = primary_position(connection)
+        else:
+            with self.primary_read_connection() as primary:
+                now, position = primary_position(primary)
             wait_for_replay(connection, position)
         return now.replace(microsecond=0), position
 
