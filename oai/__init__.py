@@ -10,10 +10,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from oai.config import check_settings, load_settings
 from oai.formats import formats
 from oai.http_errors import register as register_http_errors
-from oai.rendering import ProtocolRenderer, about_rights
+from oai.protocol.rendering import ProtocolRenderer, about_rights
+from oai.protocol.tokens import TokenCodec
+from oai.protocol.verbs import Repository
 from oai.store import RENDER_SIGNATURE, Store
-from oai.tokens import TokenCodec
-from oai.verbs import Repository
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -56,7 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count, x_prefix=count
         )
 
-    from oai.views import bp
+    from oai.protocol.views import bp
 
     app.register_blueprint(bp)
     return app

@@ -18,7 +18,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from oai.config import ConfigError, load_settings, masked_url, without_password
-from oai.rendering import ProtocolRenderer
+from oai.protocol.rendering import ProtocolRenderer
 from oai.store import RENDER_SIGNATURE, Store
 from records.db import refresh_statistics
 from records.ingest import ImportRejected, delete_record, import_records, rerender

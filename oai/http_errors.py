@@ -1,6 +1,6 @@
 """HTTP errors in plain words: what is not an OAI-PMH answer is a short text/plain page.
 
-OAI-PMH errors are ``<error>`` elements in a 200 response (oai.views); everything else —
+OAI-PMH errors are ``<error>`` elements in a 200 response (oai.protocol.views); everything else —
 an unknown path, a wrong method, a body too large, a crash — used to be Flask's or
 gunicorn's HTML page. Harvesters and people read these in logs and terminals, so
 they get a status line and one sentence, and the 404 names the endpoint.

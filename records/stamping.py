@@ -68,7 +68,7 @@ def _next_second(moment: datetime) -> datetime:
 
 
 def _header_stamp(stamp: datetime, binary: bool) -> str | bytes:
-    # Headers are stored rendered (oai.rendering); their one <datestamp> element is
+    # Headers are stored rendered (oai.protocol.rendering); their one <datestamp> element is
     # rewritten in place, in the database, without reading the rows back.
     marker = f"<datestamp>{format_datestamp(stamp)}</datestamp>"
     return marker.encode("ascii") if binary else marker

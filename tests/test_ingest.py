@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from oai.rendering import ProtocolRenderer
+from oai.protocol.rendering import ProtocolRenderer
 from records.ingest import ImportRejected, ImportSummary, delete_record, import_records, rerender
 from records.models import (
     ArticleFile,

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from oai import tokens as token_module
+from oai.protocol import tokens as token_module
 from tests.conftest import (
     NS,
     T0,

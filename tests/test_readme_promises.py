@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug.test import Client
 
-from oai import views
-from oai.writer import Streamed
+from oai.protocol import views
+from oai.protocol.writer import Streamed
 from tests.conftest import NS, OAIClient, decode_body, identifiers, load_records, make_record
 from tests.xmlvalidate import validate_oai_response
 

@@ -222,7 +222,7 @@ def test_a_replica_that_lags_hands_the_request_to_the_primary(app, load, oai, ca
 
 
 def test_resumption_tokens_carry_the_replica_position_and_old_tokens_still_resume(app):
-    from oai.tokens import ListState, TokenCodec
+    from oai.protocol.tokens import ListState, TokenCodec
 
     codec = TokenCodec("s", 60)
     state = ListState("ListRecords", "oai_dc", None, None, T0, None, 0, 10, "0/3000148")

@@ -1,4 +1,4 @@
-"""The streamed List envelope (oai/writer.py): chunked output equals the whole document."""
+"""The streamed List envelope (oai/protocol/writer.py): chunked output equals the whole document."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from lxml import etree
 
-from oai.writer import PIECES_PER_CHUNK, Streamed, envelope, oai
+from oai.protocol.writer import PIECES_PER_CHUNK, Streamed, envelope, oai
 from tests.xmlvalidate import validate_oai_response
 
 

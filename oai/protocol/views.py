@@ -13,11 +13,11 @@ from lxml import etree
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from oai.arguments import OAIRequest, parse_request
-from oai.errors import BadArgument, OAIError
+from oai.protocol.arguments import OAIRequest, parse_request
+from oai.protocol.errors import BadArgument, OAIError
+from oai.protocol.verbs import VERB_HANDLERS, Reply, Repository
+from oai.protocol.writer import Streamed, envelope, oai, serialize
 from oai.store import Store
-from oai.verbs import VERB_HANDLERS, Reply, Repository
-from oai.writer import Streamed, envelope, oai, serialize
 from records.replica import ReplicaBehind
 
 bp = Blueprint("oai", __name__)

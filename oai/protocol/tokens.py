@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oai.errors import BadResumptionToken
+from oai.protocol.errors import BadResumptionToken
 
 _PURPOSE = b"oaipress.resumptionToken.v2"
 _EPOCH = datetime(1970, 1, 1)

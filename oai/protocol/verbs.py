@@ -13,8 +13,11 @@ from datetime import datetime, timedelta
 from lxml import etree
 from sqlalchemy import Connection, select
 
-from oai.arguments import SECOND_GRANULARITY, OAIRequest
-from oai.errors import (
+from oai.formats import XSI_NS, MetadataFormat
+from oai.formats.oai_dc import DC_NS, OAI_DC_NS
+from oai.formats.oai_dc import SCHEMA as OAI_DC_SCHEMA
+from oai.protocol.arguments import SECOND_GRANULARITY, OAIRequest
+from oai.protocol.errors import (
     BadResumptionToken,
     CannotDisseminateFormat,
     IdDoesNotExist,
@@ -22,12 +25,9 @@ from oai.errors import (
     NoRecordsMatch,
     NoSetHierarchy,
 )
-from oai.formats import XSI_NS, MetadataFormat
-from oai.formats.oai_dc import DC_NS, OAI_DC_NS
-from oai.formats.oai_dc import SCHEMA as OAI_DC_SCHEMA
-from oai.rendering import RIGHTS_NS, local_id_of, oai_identifier
-from oai.tokens import ListState, TokenCodec
-from oai.writer import oai, resumption_token
+from oai.protocol.rendering import RIGHTS_NS, local_id_of, oai_identifier
+from oai.protocol.tokens import ListState, TokenCodec
+from oai.protocol.writer import oai, resumption_token
 from records import queries
 from records.models import Record
 from records.validate import format_datestamp, utc_now

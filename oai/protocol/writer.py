@@ -13,7 +13,7 @@ from datetime import datetime
 from lxml import etree
 
 from oai.formats import XSI_NS
-from oai.rendering import OAI_NS
+from oai.protocol.rendering import OAI_NS
 from records.validate import format_datestamp
 
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"

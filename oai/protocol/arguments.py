@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from oai.errors import BadArgument, BadVerb
+from oai.protocol.errors import BadArgument, BadVerb
 
 MAX_VALUE_LENGTH = 4096
 SECOND_GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
