@@ -56,7 +56,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count, x_prefix=count
         )
 
+    from oai.pages import register as register_pages
     from oai.protocol.views import bp
 
     app.register_blueprint(bp)
+    register_pages(app)
     return app

@@ -24,7 +24,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from records.aggregator_sets import AGGREGATOR_SETS
 from records.models import OAISet, Record, Rendition, SetMembership
@@ -310,3 +310,21 @@ def iter_records(
         yield from batch
         after = (batch[-1].datestamp, batch[-1].local_id)
         session.expunge_all()
+
+
+def load_record(session: Session, local_id: str) -> Record | None:
+    """One record with its authors, files, rights and sets, in one statement (for pages)."""
+    return (
+        session.scalars(
+            select(Record)
+            .options(
+                joinedload(Record.authors),
+                joinedload(Record.files),
+                joinedload(Record.rights),
+                joinedload(Record.memberships),
+            )
+            .where(Record.local_id == local_id)
+        )
+        .unique()
+        .first()
+    )
