@@ -18,7 +18,7 @@ from oai.store import RENDER_SIGNATURE, Store
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Defaults, then OAIPRESS_CONFIG and the environment, then ``overrides`` (tests)."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # static files are the pages blueprint's
     settings = check_settings({**load_settings(), **(overrides or {})})
     app.config.update(settings)
     store = Store(

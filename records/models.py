@@ -82,8 +82,13 @@ class Record(Base):
     )
 
     # Keyset order plus what a List page reads: the scan never touches the wide rows.
+    # Browse by year (records.browse): live records in (published, local_id) order, and the
+    # live/deleted and per-year counts as scans of this narrow index alone. Sitemaps: the
+    # records of a primary-key range without reading the wide rows.
     __table_args__ = (
         Index("ix_records_listing", "datestamp", "local_id", "pk", "deleted", "header_xml"),
+        Index("ix_records_browse_year", "deleted", "published", "local_id"),
+        Index("ix_records_sitemap", "pk", "deleted", "datestamp", "local_id"),
     )
 
 
@@ -147,6 +152,8 @@ class SetMembership(Base):
 
     __table_args__ = (
         Index("ix_record_sets_spec_datestamp_local_id", "set_spec", "datestamp", "local_id"),
+        # Browse by set (records.browse): a set's members in local_id order, and the counts.
+        Index("ix_record_sets_browse", "set_spec", "local_id", "record_pk"),
     )
 
 

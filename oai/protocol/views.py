@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 from lxml import etree
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -23,12 +23,14 @@ from records.replica import ReplicaBehind
 bp = Blueprint("oai", __name__)
 log = logging.getLogger(__name__)
 CONTENT_TYPE = "text/xml; charset=utf-8"
+#: the XSLT named by every response, a static file of the pages blueprint
+STYLESHEET = "oaipress.xsl"
 
 
-def _repository() -> Repository:
+def _repository(base_url: str | None = None) -> Repository:
     repo: Repository = current_app.extensions["oaipress.repository"]
     if not repo.base_url:
-        repo = replace(repo, base_url=request.base_url)
+        repo = replace(repo, base_url=base_url or request.base_url)
     return repo
 
 
@@ -64,20 +66,43 @@ def _unavailable(message: str) -> Response:
     return response
 
 
-@bp.route("/oai", methods=["GET", "POST"])
-def endpoint() -> Response:
+class Unavailable(Exception):
+    """The store cannot answer now (503 with Retry-After); ``message`` says why, in words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+Body = list[bytes] | Streamed
+
+
+def protocol_response(
+    arguments: Callable[[], list[tuple[str, str]]],
+    *,
+    base_url: str | None = None,
+    stylesheet: str | None = None,
+) -> Body:
+    """The bytes of the OAI-PMH response to ``arguments()``: an answer or an ``<error>``.
+
+    The one implementation of the protocol: ``/oai`` sends these bytes, ``/explore``
+    parses them into a page. ``arguments`` is called inside the error handling so that
+    a request whose arguments cannot be read (a bad POST body) gets a badArgument.
+    ``base_url`` is the baseURL when none is configured (default: this request's URL);
+    ``stylesheet`` the URL of the XSLT named in the response. Raises :class:`Unavailable`.
+    """
     if current_app.extensions["oaipress.stale"]:
-        return _unavailable(
+        raise Unavailable(
             "The store was rendered for another repository identifier; run `oaipress rebuild`."
         )
-    repo = _repository()
+    repo = _repository(base_url)
     # The clock that freezes list windows: a harvester that comes back `from` this
     # responseDate must not miss what changed while it harvested (§3.5.1).
     response_date = repo.now()
     store: Store = current_app.extensions["oaipress.store"]
     attributes: dict[str, str] | None = None
     try:
-        oai_request = parse_request(_arguments())
+        oai_request = parse_request(arguments())
         attributes = {"verb": oai_request.verb, **oai_request.arguments}
         reply = _answer(store, repo, oai_request)
     except OAIError as error:
@@ -85,21 +110,36 @@ def endpoint() -> Response:
             error.response_date or response_date,
             repo.base_url,
             attributes if error.echoes_request else None,
+            stylesheet,
         )
         element = etree.SubElement(root, oai("error"), code=error.code)
         element.text = error.message
-        return _respond([serialize(root)])
+        return [serialize(root)]
     except DBAPIError:
         log.exception("the database cannot answer")
-        return _unavailable("The repository's database is unavailable; please retry later.")
+        raise Unavailable("The repository's database is unavailable; please retry later.") from None
     except PoolTimeout:
         log.warning("no database connection became free in time: the server is saturated")
-        return _unavailable("The repository is busy; please retry later.")
-    root = envelope(reply.response_date or response_date, repo.base_url, attributes)
+        raise Unavailable("The repository is busy; please retry later.") from None
+    root = envelope(reply.response_date or response_date, repo.base_url, attributes, stylesheet)
     root.append(reply.element)
     if reply.pieces is None:
-        return _respond([serialize(root)])
-    return _respond(Streamed(root, reply.element, reply.pieces))
+        return [serialize(root)]
+    return Streamed(root, reply.element, reply.pieces)
+
+
+def stylesheet_url() -> str:
+    """Where the XSLT that makes ``/oai`` readable in a browser is served (same origin)."""
+    return url_for("pages.static", filename=STYLESHEET)
+
+
+@bp.route("/oai", methods=["GET", "POST"])
+def endpoint() -> Response:
+    try:
+        body = protocol_response(_arguments, stylesheet=stylesheet_url())
+    except Unavailable as unavailable:
+        return _unavailable(unavailable.message)
+    return _respond(body)
 
 
 def _answer(store: Store, repo: Repository, oai_request: OAIRequest) -> Reply:
@@ -119,7 +159,7 @@ def _answer(store: Store, repo: Repository, oai_request: OAIRequest) -> Reply:
         return handler(on_primary, connection, oai_request)
 
 
-def _respond(body: list[bytes] | Streamed) -> Response:
+def _respond(body: Body) -> Response:
     encoding = request.accept_encodings.best_match(["gzip", "deflate"], default=None)
     if encoding:
         response = Response(_compress(body, encoding), content_type=CONTENT_TYPE)

@@ -28,9 +28,20 @@ def oai(name: str) -> str:
 
 
 def envelope(
-    response_date: datetime, base_url: str, request_attributes: dict[str, str] | None
+    response_date: datetime,
+    base_url: str,
+    request_attributes: dict[str, str] | None,
+    stylesheet: str | None = None,
 ) -> etree._Element:
+    """The ``OAI-PMH`` root with responseDate and request (§3.2).
+
+    ``stylesheet`` (a URL) adds an ``xml-stylesheet`` processing instruction before the
+    root, so a browser that still applies XSLT shows the response readably; harvesters
+    ignore processing instructions (XML 1.0 §2.6) and the schema does not see them.
+    """
     root = etree.Element(oai("OAI-PMH"), nsmap={None: OAI_NS, "xsi": XSI_NS})
+    if stylesheet is not None:
+        root.addprevious(stylesheet_instruction(stylesheet))
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_NS} {OAI_SCHEMA}")
     etree.SubElement(root, oai("responseDate")).text = format_datestamp(response_date)
     request = etree.SubElement(root, oai("request"))
@@ -40,8 +51,16 @@ def envelope(
     return root
 
 
+def stylesheet_instruction(href: str) -> etree._Element:
+    """``<?xml-stylesheet type="text/xsl" href="…"?>`` (W3C "Associating Style Sheets")."""
+    if '"' in href or "?>" in href:
+        raise ValueError(f"not a stylesheet URL: {href!r}")
+    return etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{href}"')
+
+
 def serialize(root: etree._Element) -> bytes:
-    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    """The document of ``root``: its processing instructions before it are written too."""
+    return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)
 
 
 class Streamed:
