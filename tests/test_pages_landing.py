@@ -153,7 +153,11 @@ def test_example_article_licence_badge_statement_and_access(site, load):
     assert head_links(root, "license") == ["https://creativecommons.org/licenses/by/4.0/"]
     access = by_id(root, "access").getparent()
     assert "Open access" in text_of(access)
-    assert "http://purl.org/coar/access_right/c_abf2" in text_of(access)
+    assert "(c_abf2)" in text_of(access)
+    assert (
+        access.xpath(".//*[local-name()='a']/@href")[-1]
+        == "http://purl.org/coar/access_right/c_abf2"
+    )
 
 
 def test_example_article_links_its_sets_with_their_names(site, load):

@@ -63,8 +63,18 @@ _MARC_LABELLED = {
 _WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[-_]+")
 
 
+#: names whose words are initials, which no rule can tell from the spelling
+_KNOWN_NAMES = {
+    "oai-identifier": "OAI identifier",
+    "oai_dc": "OAI Dublin Core",
+    "dc": "Dublin Core",
+}
+
+
 def human_name(name: str) -> str:
     """``dateIssued`` → "Date issued", ``rightsURI`` → "Rights URI", ``fpage`` → "Fpage"."""
+    if name in _KNOWN_NAMES:
+        return _KNOWN_NAMES[name]
     words = [w for w in _WORD_BREAK.split(name) if w]
     if not words:
         return name
