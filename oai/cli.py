@@ -392,6 +392,19 @@ def main() -> None:  # pragma: no cover
     cli()
 
 
+def _add_tools() -> None:
+    """The archivists' tools, each in its own package (issue 12)."""
+    from oai.checks.cli import check_command
+    from oai.harvester.cli import harvest_command
+    from oai.validator.cli import validate_command
+
+    for command in (check_command, validate_command, harvest_command):
+        cli.add_command(command)
+
+
+_add_tools()
+
+
 if __name__ == "__main__":  # pragma: no cover
     Path.cwd()
     main()

@@ -1,0 +1,1 @@
+"""The record checker: findings per record, rule by rule (issue 12)."""

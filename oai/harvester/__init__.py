@@ -1,0 +1,1 @@
+"""Harvesting another OAI-PMH repository into the store (issue 12)."""
