@@ -4,12 +4,13 @@
 
 For each size N: generate (or reuse) the synthetic corpus in bench/out/, load it into
 the baseline (bench/baseline.py) and import it into oaipress on each backend (timed),
-start every server (gunicorn, loopback, ``--workers`` workers each), then for each of
-``--runs`` rounds measure every server in turn (the order rotates each round): a full
-ListRecords harvest, the first page and the page 90% into the list, GetRecord over
-random identifiers, and concurrent harvesters. Servers are stopped at the end of the
-size, their peak RSS read, and a table of medians and ratios to the baseline is printed
-and written to bench/out/results-<timestamp>.md (and .json).
+with every metadata format and, into a second database, with ``OAIPRESS_FORMATS=oai_dc``
+alone (timed too: issue #7 compares the two), start every server (gunicorn, loopback,
+``--workers`` workers each), then for each of ``--runs`` rounds measure every server in
+turn (the order rotates each round): a full ListRecords harvest, the first page and the
+page 90% into the list, GetRecord over random identifiers, and concurrent harvesters.
+Servers are stopped at the end of the size, their peak RSS read, and a table of medians
+and ratios to the baseline is printed and written to bench/out/results-<timestamp>.md (and .json).
 
 See bench/README.md for what each figure means.
 """
@@ -22,6 +23,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shlex
 import shutil
 import signal
@@ -53,6 +55,8 @@ GETRECORD_P99_MAX_RATIO = 3.0
 CONCURRENT_MIN_RATIO = 0.6
 RSS_MAX_GROWTH = 1.2
 IMPORT_1M_MAX_SECONDS = 600.0
+#: issue #7: importing with every format costs at most this many oai_dc-only imports
+IMPORT_FORMATS_MAX_RATIO = 1.5
 
 
 def log(msg: str) -> None:
@@ -178,6 +182,19 @@ def spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Pop
 
 def run_bounded(cmd: list[str], env: dict[str, str], log_path: Path, timeout: float) -> float:
     """Run ``cmd`` to completion within ``timeout`` seconds; returns its wall time."""
+    return run_timed(cmd, env, log_path, timeout)[0]
+
+
+def run_timed(
+    cmd: list[str], env: dict[str, str], log_path: Path, timeout: float
+) -> tuple[float, float]:
+    """Like :func:`run_bounded`; returns (wall time, CPU time of it and its children).
+
+    The CPU time (user + system, from this process's RUSAGE_CHILDREN) hardly depends on
+    what else the machine is doing, where the wall time does; it is exact only while no
+    other child of this process ends meanwhile (imports run before any server starts).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = spawn(cmd, env, log_path)
     try:
@@ -187,11 +204,13 @@ def run_bounded(cmd: list[str], env: dict[str, str], log_path: Path, timeout: fl
     finally:
         kill_group(proc, grace=5.0)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if rc != 0:
         raise BenchError(
             f"{shlex.join(cmd)} exited with {rc}; last lines of {log_path}:\n" + tail(log_path)
         )
-    return elapsed
+    return elapsed, cpu
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -484,10 +503,29 @@ class SystemResult:
     name: str
     runs: list[dict] = field(default_factory=list)
     import_s: float | None = None
+    #: the same import with OAIPRESS_FORMATS=oai_dc, into a database of its own
+    import_dc_s: float | None = None
+    #: CPU seconds (user + system) of the two imports, workers included
+    import_cpu_s: float | None = None
+    import_dc_cpu_s: float | None = None
     rss_hwm_mb: float | None = None
     rss_sampled_mb: float | None = None
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def import_ratio(self) -> float | None:
+        """The import with every format ÷ the oai_dc-only import, both of this run."""
+        if self.import_s is None or not self.import_dc_s:
+            return None
+        return self.import_s / self.import_dc_s
+
+    @property
+    def import_cpu_ratio(self) -> float | None:
+        """The same ratio in CPU time: what the machine's load changes much less."""
+        if self.import_cpu_s is None or not self.import_dc_cpu_s:
+            return None
+        return self.import_cpu_s / self.import_dc_cpu_s
 
     def median(self, key: str) -> float | None:
         values = [r[key] for r in self.runs if r.get(key) is not None]
@@ -529,7 +567,7 @@ def bench_size(
             base_url = f"http://{LOOPBACK}:{port}/oai"
             log(f"baseline: loading {corpus.name} ...")
             try:
-                res.import_s = run_bounded(
+                res.import_s, res.import_cpu_s = run_timed(
                     [sys.executable, str(BENCH / "baseline.py"), "load", str(corpus), str(db)],
                     dict(os.environ),
                     out_dir / "logs" / f"baseline-{n}-load.log",
@@ -594,13 +632,22 @@ def bench_size(
                     if args.oaipress_setup:
                         run_bounded(shlex.split(args.oaipress_setup), env, logfile, 600)
                     log(f"{name}: importing {corpus.name} ...")
-                    res.import_s = run_bounded(
+                    res.import_s, res.import_cpu_s = run_timed(
                         [*oaipress_cmd, "import", "--keep-datestamps", str(corpus)],
                         env,
                         logfile,
                         args.import_timeout,
                     )
-                    log(f"{name}: imported in {res.import_s:.1f} s")
+                    log(f"{name}: imported in {res.import_s:.1f} s ({res.import_cpu_s:.0f} s CPU)")
+                    if args.oai_dc_import:
+                        res.import_dc_s, res.import_dc_cpu_s = import_oai_dc_only(
+                            n, backend, corpus, oaipress_cmd, env, args, out_dir
+                        )
+                        log(
+                            f"{name}: oai_dc only: imported in {res.import_dc_s:.1f} s "
+                            f"({res.import_dc_cpu_s:.0f} s CPU); all formats ÷ oai_dc only = "
+                            f"{res.import_ratio:.2f} (CPU: {res.import_cpu_ratio:.2f})"
+                        )
                     cmd = [
                         *oaipress_cmd,
                         "serve",
@@ -679,11 +726,57 @@ def bench_size(
             break
 
 
+def import_oai_dc_only(
+    n: int,
+    backend: str,
+    corpus: Path,
+    oaipress_cmd: list[str],
+    env: dict[str, str],
+    args: argparse.Namespace,
+    out_dir: Path,
+) -> tuple[float, float]:
+    """Time the import of ``corpus`` with ``OAIPRESS_FORMATS=oai_dc`` into a fresh store.
+
+    The store is only imported into, never served, and is removed afterwards.
+    """
+    logfile = out_dir / "logs" / f"oaipress-{backend}-{n}-import-oai_dc.log"
+    if backend == "sqlite":
+        db = out_dir / f"oaipress-{n}-oai_dc.sqlite"
+        remove_sqlite(db)
+        url = f"sqlite:///{db}"
+        drop = lambda: remove_sqlite(db)  # noqa: E731
+    else:
+        dbname = f"oaipress_bench_{n}_oai_dc"
+        url = pg_url_for(args.pg_admin_url, dbname)
+        drop_sql = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
+        pg_admin(args.pg_admin_url, drop_sql, dbname)
+        pg_admin(args.pg_admin_url, "CREATE DATABASE {}", dbname)
+        drop = lambda: pg_admin(args.pg_admin_url, drop_sql, dbname)  # noqa: E731
+    dc_env = dict(env, OAIPRESS_DATABASE_URL=url, OAIPRESS_FORMATS="oai_dc")
+    try:
+        if args.oaipress_setup:
+            run_bounded(shlex.split(args.oaipress_setup), dc_env, logfile, 600)
+        log(f"oaipress-{backend}: importing {corpus.name} with oai_dc only ...")
+        return run_timed(
+            [*oaipress_cmd, "import", "--keep-datestamps", str(corpus)],
+            dc_env,
+            logfile,
+            args.import_timeout,
+        )
+    finally:
+        drop()
+
+
 # -- report ------------------------------------------------------------------------------------
 
 # (key, label, format, higher is better)
 FIGURES = [
     ("import_s", "import / load (s)", "{:.1f}", False),
+    ("import_dc_s", "import, oai_dc only (s)", "{:.1f}", False),
+    ("import_ratio", "import ÷ oai_dc-only import", "{:.2f}", False),
+    ("import_cpu_s", "import CPU, workers included (s)", "{:.0f}", False),
+    ("import_dc_cpu_s", "import CPU, oai_dc only (s)", "{:.0f}", False),
+    ("import_cpu_ratio", "import CPU ÷ oai_dc-only import CPU", "{:.2f}", False),
     ("harvest_rps", "full harvest (records/s)", "{:.0f}", True),
     ("first_page_ms", "first page (ms)", "{:.2f}", False),
     ("deep_page_ms", "page 90% in (ms)", "{:.2f}", False),
@@ -702,7 +795,7 @@ FIGURES = [
 def value(res: SystemResult | None, key: str) -> float | None:
     if res is None:
         return None
-    if key in ("import_s", "rss_hwm_mb", "rss_sampled_mb"):
+    if key.startswith("import_") or key in ("rss_hwm_mb", "rss_sampled_mb"):
         return getattr(res, key)
     return res.median(key)
 
@@ -764,6 +857,16 @@ def verdicts(
             )
         else:
             line(None, f"{name}: peak RSS growth needs two sizes (10k and 1M)")
+        for n in sizes:
+            res = all_results[n].get(name)
+            ratio = res.import_ratio if res else None
+            if ratio is not None:
+                line(
+                    ratio <= IMPORT_FORMATS_MAX_RATIO,
+                    f"{name} N={n}: import with every format ≤ {IMPORT_FORMATS_MAX_RATIO}× "
+                    f"the oai_dc-only import: {res.import_s:.1f} s ÷ {res.import_dc_s:.1f} s "
+                    f"= {ratio:.2f}× (in CPU time: {fmt('{:.2f}', res.import_cpu_ratio)}×)",
+                )
         imported = [n for n in sizes if (r := all_results[n].get(name)) and r.import_s]
         if imported:
             n = max(imported)
@@ -841,7 +944,7 @@ def report(
                 row.append(fmt(f, v))
                 if name != BASELINE and BASELINE in results:
                     b = value(base, key)
-                    if key == "records":
+                    if key in ("records", "import_ratio", "import_cpu_ratio"):
                         row.append("")
                     else:
                         row.append(fmt("{:.2f}", None if v is None or not b else v / b))
@@ -859,7 +962,14 @@ def report(
 
 def to_json(all_results: dict[int, dict[str, SystemResult]]) -> dict:
     return {
-        str(n): {name: vars(res) for name, res in results.items()}
+        str(n): {
+            name: {
+                **vars(res),
+                "import_ratio": res.import_ratio,
+                "import_cpu_ratio": res.import_cpu_ratio,
+            }
+            for name, res in results.items()
+        }
         for n, results in all_results.items()
     }
 
@@ -938,6 +1048,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="time limit of one harvest / GetRecord loop (s)",
     )
     p.add_argument("--import-timeout", type=float, default=7200)
+    p.add_argument(
+        "--no-oai-dc-import",
+        dest="oai_dc_import",
+        action="store_false",
+        help="skip the second, oai_dc-only import (OAIPRESS_FORMATS=oai_dc) of each backend",
+    )
     p.add_argument("--startup-timeout", type=float, default=120)
     args = p.parse_args(argv)
     try:

@@ -24,7 +24,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     store = Store(
         settings["OAIPRESS_DATABASE_URL"], read_url=settings["OAIPRESS_READ_DATABASE_URL"]
     )
-    renderer = ProtocolRenderer(settings["OAIPRESS_REPOSITORY_IDENTIFIER"])
+    renderer = ProtocolRenderer(
+        settings["OAIPRESS_REPOSITORY_IDENTIFIER"], formats(settings["OAIPRESS_FORMATS"])
+    )
     secret = settings["OAIPRESS_SECRET_KEY"] or store.shared_secret()
     app.extensions["oaipress.store"] = store
     app.extensions["oaipress.renderer"] = renderer
@@ -36,7 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         ),
         identifier=settings["OAIPRESS_REPOSITORY_IDENTIFIER"],
         metadata_license=settings["OAIPRESS_METADATA_LICENSE"],
-        formats=formats(),
+        formats=renderer.formats,
         codec=TokenCodec(secret, settings["OAIPRESS_TOKEN_TTL"]),
         about=about_rights(settings["OAIPRESS_METADATA_LICENSE"]),
         records_page_size=settings["OAIPRESS_LIST_RECORDS_PAGE_SIZE"],

@@ -18,6 +18,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from oai.config import ConfigError, load_settings, masked_url, without_password
+from oai.formats import formats
 from oai.protocol.rendering import ProtocolRenderer
 from oai.store import RENDER_SIGNATURE, Store
 from records.db import refresh_statistics
@@ -54,7 +55,9 @@ def _open(
         reason = without_password(_one_line(exc), url)
         message = f"cannot open the database {masked_url(url)}: {reason}"
         raise click.ClickException(message) from None
-    renderer = ProtocolRenderer(settings["OAIPRESS_REPOSITORY_IDENTIFIER"])
+    renderer = ProtocolRenderer(
+        settings["OAIPRESS_REPOSITORY_IDENTIFIER"], formats(settings["OAIPRESS_FORMATS"])
+    )
     stored = store.setting(RENDER_SIGNATURE)
     if stored is None:
         store.set_setting(RENDER_SIGNATURE, renderer.signature())

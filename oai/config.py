@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from oai.formats import formats
 from records.validate import NOT_XML_CHAR_RE, URI_RE
 
 CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "OAIPRESS_TOKEN_TTL": 7 * 24 * 3600,
     "OAIPRESS_PROXY_COUNT": 0,
     "OAIPRESS_RETRY_AFTER": 60,
+    "OAIPRESS_FORMATS": None,  # every registered format
 }
 #: The bounds of the whole-number settings. The upper ones only keep a typo from
 #: overflowing a date (a token's expirationDate) or asking for absurd pages.
@@ -50,6 +52,8 @@ INTEGER_SETTINGS: dict[str, tuple[int, int]] = {
     "OAIPRESS_RETRY_AFTER": (0, 24 * 3600),
 }
 OPTIONAL_SETTINGS = {"OAIPRESS_READ_DATABASE_URL", "OAIPRESS_BASE_URL", "OAIPRESS_SECRET_KEY"}
+#: OAI-PMH §3.4: every repository must disseminate unqualified Dublin Core.
+MANDATORY_FORMAT = "oai_dc"
 
 # oai-identifier.xsd repositoryIdentifierType: a domain name.
 REPOSITORY_IDENTIFIER_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
@@ -129,6 +133,9 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
         value = settings.get(name, default)
         if name in OPTIONAL_SETTINGS and value in (None, ""):
             checked[name] = None
+            continue
+        if name == "OAIPRESS_FORMATS":
+            checked[name] = _formats(name, value)
             continue
         if value is None:
             raise ConfigError(f"{name} must be set")
@@ -239,6 +246,31 @@ def _database_url(name: str, value: Any) -> str:
     return value
 
 
+def _formats(name: str, value: Any) -> tuple[str, ...]:
+    """The prefixes to render and offer, in the registry's order; ``oai_dc`` always.
+
+    Comma-separated text (the environment), or a TOML list; None means every format.
+    """
+    known = list(formats())
+    if value is None:
+        return tuple(known)
+    if isinstance(value, str):
+        wanted = [item.strip() for item in value.split(",")]
+    elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        wanted = [item.strip() for item in value]
+    else:
+        raise ConfigError(f"{name} must be metadata prefixes separated by commas, not {value!r}")
+    if not any(wanted):
+        raise ConfigError(f"{name} must name at least one metadata format, e.g. {MANDATORY_FORMAT}")
+    unknown = [prefix for prefix in wanted if prefix and prefix not in known]
+    if unknown:
+        raise ConfigError(
+            f"{name}: {unknown[0]!r} is not a metadata format oaipress knows ({', '.join(known)})"
+        )
+    chosen = {MANDATORY_FORMAT, *wanted}
+    return tuple(prefix for prefix in known if prefix in chosen)
+
+
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "OAIPRESS_DATABASE_URL": _database_url,
     "OAIPRESS_READ_DATABASE_URL": _database_url,
@@ -248,5 +280,6 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "OAIPRESS_REPOSITORY_IDENTIFIER": _repository_identifier,
     "OAIPRESS_SECRET_KEY": _text,
     "OAIPRESS_METADATA_LICENSE": _uri,
+    "OAIPRESS_FORMATS": _formats,
     **dict.fromkeys(INTEGER_SETTINGS, _whole_number),
 }

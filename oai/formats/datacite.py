@@ -30,7 +30,7 @@ from typing import Any
 
 from lxml import etree
 
-from oai.formats import XML_LANG, XSI_NS, MetadataFormat, register
+from oai.formats import XML_LANG, XSI_NS, MetadataFormat, Prototypes, register
 from oai.formats.languages import language_scripts, script_of
 from oai.formats.vocabulary import (
     COAR_ACCESS,
@@ -55,13 +55,20 @@ Attributes = dict[str, str | None]
 # --- helpers shared with oai_openaire (its datacite: elements are the same kernel) -------
 
 
+#: Used by oai_openaire too: a copy appended there takes that document's prefixes.
+_PROTOTYPES = Prototypes({None: DATACITE_NS})
+
+
 def sub(
     parent: etree._Element, tag: str, text: str | None = None, attrib: Attributes | None = None
 ) -> etree._Element:
     """A child element; attributes whose value is None are left out."""
-    element = etree.SubElement(parent, tag, {k: v for k, v in (attrib or {}).items() if v})
-    element.text = text
-    return element
+    present = tuple((k, v) for k, v in attrib.items() if v) if attrib else ()
+    if not present:
+        element = etree.SubElement(parent, tag)
+        element.text = text
+        return element
+    return _PROTOTYPES.sub(parent, tag, present, text)
 
 
 def written_in(text: str, tag: str) -> bool:

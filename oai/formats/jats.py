@@ -45,12 +45,13 @@ no ``contrib-group``, one without references no ``back``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree
 
-from oai.formats import XML_LANG, MetadataFormat, register
+from oai.formats import XML_LANG, MetadataFormat, Prototypes, register
 from oai.formats.languages import language_scripts, script_of
 from oai.formats.vocabulary import (
     COAR_ACCESS,
@@ -114,13 +115,18 @@ def build(record: dict[str, Any]) -> etree._Element | None:
     return article
 
 
+_PROTOTYPES = Prototypes({"xlink": XLINK_NS, "ali": ALI_NS})
+
+
 def _sub(
     parent: etree._Element, tag: str, text: str | None = None, attrib: Attributes | None = None
 ) -> etree._Element:
     """A child element; attributes whose value is None are left out."""
-    element = etree.SubElement(parent, tag, {k: v for k, v in (attrib or {}).items() if v})
-    element.text = text
-    return element
+    if not attrib:
+        element = etree.SubElement(parent, tag)
+        element.text = text
+        return element
+    return _PROTOTYPES.sub(parent, tag, tuple((k, v) for k, v in attrib.items() if v), text)
 
 
 def _text(
@@ -231,6 +237,7 @@ def _pub_date(published: str, journal: dict[str, Any]) -> etree._Element:
     return date
 
 
+_ASCII_LETTER = re.compile("[A-Za-z]")  # str.isalpha() of an ASCII character
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"
 _PAGE_RANGE = re.compile(rf"(\w+)\s*[{_DASHES}]\s*(\w+)")
 
@@ -317,7 +324,8 @@ def _back(references: Iterable[str]) -> etree._Element:
     back = etree.Element("back")
     ref_list = _sub(back, "ref-list")
     for number, citation in enumerate(references, 1):
-        _sub(_sub(ref_list, "ref", attrib={"id": f"ref{number}"}), "mixed-citation", citation)
+        ref = _PROTOTYPES.sub(ref_list, "ref", (("id", f"ref{number}"),))
+        etree.SubElement(ref, "mixed-citation").text = citation
     return back
 
 
@@ -326,18 +334,27 @@ def _back(references: Iterable[str]) -> etree._Element:
 
 def _written_in(text: str, tag: str) -> bool:
     """Whether most letters of ``text`` are in the script of language ``tag`` (no letters: yes)."""
-    scripts = language_scripts(tag)
+    return _in_scripts(text, language_scripts(tag))
+
+
+def _in_scripts(text: str, scripts: tuple[str, ...]) -> bool:
+    """Whether most letters of ``text`` are in one of ``scripts`` (no letters: yes)."""
     if text.isascii():  # the common case, decided without looking at each letter
-        return "LATIN" in scripts or not any(char.isalpha() for char in text)
-    letters = [char for char in text if char.isalpha()]
-    own = sum(1 for char in letters if script_of(char) in scripts)
-    return own * 2 >= len(letters)
+        return "LATIN" in scripts or _ASCII_LETTER.search(text) is None
+    own = letters = 0
+    for char, count in Counter(text).items():  # each distinct character once
+        if char.isalpha():
+            letters += count
+            if script_of(char) in scripts:
+                own += count
+    return own * 2 >= letters
 
 
 def _mark_languages(article: etree._Element, lang: str) -> None:
     """``und`` on prose that would inherit ``lang`` but is not written in it."""
+    scripts = language_scripts(lang)
     for element in article.iter(*_PROSE):
-        if element.get(XML_LANG) is None and not _written_in("".join(element.itertext()), lang):
+        if element.get(XML_LANG) is None and not _in_scripts("".join(element.itertext()), scripts):
             element.set(XML_LANG, "und")
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 from lxml import etree
 
-from oai.formats import XML_LANG, XSI_NS, MetadataFormat, register
+from oai.formats import XML_LANG, XSI_NS, MetadataFormat, Prototypes, register
 from oai.formats.languages import iso639_2b
 from oai.formats.vocabulary import (
     COAR_ACCESS,
@@ -63,14 +63,23 @@ MARC_RELATORS = "http://id.loc.gov/vocabulary/relators"
 _PAGE_RANGE = re.compile(r"\s*(\S+?)\s*[-–—]\s*(\S+)\s*")
 
 
+_NSMAP = {None: MODS_NS, "xlink": XLINK_NS, "xsi": XSI_NS}
+_PROTOTYPES = Prototypes(_NSMAP)
+#: A reference, one per cited work: relatedItem type="references" with its note.
+_REFERENCE = etree.Element(f"{{{MODS_NS}}}relatedItem", {"type": "references"}, nsmap=_NSMAP)
+etree.SubElement(_REFERENCE, f"{{{MODS_NS}}}note", {"type": "citation/reference"})
+_TAGS: dict[str, str] = {}
+
+
 def _el(parent: etree._Element, name: str, text: str | None = None, **attrs: str) -> etree._Element:
     """A MODS child; attribute names in Clark notation pass through (xml:lang, xlink)."""
-    element = etree.SubElement(parent, f"{{{MODS_NS}}}{name}")
-    for key, value in attrs.items():
-        element.set(key, value)
-    if text is not None:
-        element.text = text
-    return element
+    tag = _TAGS.get(name) or _TAGS.setdefault(name, f"{{{MODS_NS}}}{name}")
+    if not attrs:
+        element = etree.SubElement(parent, tag)
+        if text is not None:
+            element.text = text
+        return element
+    return _PROTOTYPES.sub(parent, tag, tuple(attrs.items()), text)
 
 
 def _lang(record: dict[str, Any]) -> dict[str, str]:
@@ -79,9 +88,7 @@ def _lang(record: dict[str, Any]) -> dict[str, str]:
 
 
 def build(record: dict[str, Any]) -> etree._Element:
-    root = etree.Element(
-        f"{{{MODS_NS}}}mods", nsmap={None: MODS_NS, "xlink": XLINK_NS, "xsi": XSI_NS}
-    )
+    root = etree.Element(f"{{{MODS_NS}}}mods", nsmap=_NSMAP)
     root.set("version", "3.8")
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{MODS_NS} {SCHEMA}")
     _el(_el(root, "titleInfo", **_lang(record)), "title", record["title"])
@@ -103,12 +110,9 @@ def build(record: dict[str, Any]) -> etree._Element:
     _location(root, record)
     _rights(root, record["rights"])
     for reference in record.get("references") or []:
-        _el(
-            _el(root, "relatedItem", type="references"),
-            "note",
-            reference,
-            type="citation/reference",
-        )
+        item = _REFERENCE.__copy__()  # relatedItem type="references" / note: one copy
+        item[0].text = reference
+        root.append(item)
     _el(_el(root, "recordInfo"), "recordIdentifier", record["id"])
     return root
 
