@@ -185,3 +185,85 @@ class StoreSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class HarvestSource(Base):
+    """Another OAI-PMH repository ``oaipress harvest`` brings records from, and how far.
+
+    One row per (base URL, set, metadata prefix): each is its own list with its own
+    incremental ``from``. ``token`` is the resumption token of the next page of the list
+    in progress, committed with the page before it (oai.harvester.harvest); times are the
+    source's own strings, in its granularity, as the provenance guideline asks.
+    """
+
+    __tablename__ = "harvest_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    base_url: Mapped[str] = mapped_column(Text)
+    set_spec: Mapped[str] = mapped_column(String(255), default="")  #: "" for the whole source
+    prefix: Mapped[str] = mapped_column(String(64))
+    #: the start of every local id harvested from it: ``{id_prefix}/{source local part}``
+    id_prefix: Mapped[str] = mapped_column(String(255))
+    #: responseDate of the first response of the last list harvested to its end
+    last_response_date: Mapped[str | None] = mapped_column(String(32))
+    token: Mapped[str | None] = mapped_column(Text)
+    #: the list in progress: its ``from`` and the responseDate of its first response
+    list_from: Mapped[str | None] = mapped_column(String(32))
+    list_response_date: Mapped[str | None] = mapped_column(String(32))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    harvested: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_run: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ux_harvest_sources_list", "base_url", "set_spec", "prefix", unique=True),
+    )
+
+
+class HarvestedRecord(Base):
+    """Where a harvested record came from, and its ``<about>`` with OAI provenance.
+
+    ``about_xml`` is the rendered ``<about><provenance>…</provenance></about>`` the
+    protocol serves beside the rights statement (oai.protocol.verbs); it is written when
+    the record's content is written, so it always describes the harvest it came from.
+    Keyed by local id: the protocol's rows carry it, and the lookup is one index probe.
+    """
+
+    __tablename__ = "harvested_records"
+
+    local_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("harvest_sources.id", ondelete="CASCADE"))
+    identifier: Mapped[str] = mapped_column(Text)  #: the OAI identifier at the source
+    datestamp: Mapped[str] = mapped_column(String(32))  #: the source's, as it wrote it
+    about_xml: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_harvested_records_source", "source_id"),)
+
+
+class Finding(Base):
+    """One problem ``oaipress check`` found in a stored record, as of its last run.
+
+    Each run over the whole store replaces every row in one transaction and notes its time
+    in ``store_settings`` (records.findings), so a record whose datestamp is later than
+    that has changed since it was checked.
+    """
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_pk: Mapped[int] = mapped_column(ForeignKey("records.pk", ondelete="CASCADE"))
+    local_id: Mapped[str] = mapped_column(String(512))
+    rule: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(8))
+    message: Mapped[str] = mapped_column(Text)
+
+    # The page's lists (records.findings): one rule's, one record's, one set's (through
+    # record_sets' primary key), each in id order for keyset pages.
+    __table_args__ = (
+        Index("ix_findings_rule", "rule", "id"),
+        Index("ix_findings_local_id", "local_id", "id"),
+        Index("ix_findings_record_pk", "record_pk", "id"),
+    )

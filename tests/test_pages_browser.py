@@ -312,6 +312,7 @@ PAGES = {
         404,
     ),
     "landing": (f"/records/{EXAMPLE_ID}", 200),
+    "checks": ("/explore/checks", 200),
     "browse": ("/browse", 200),
     "browse-set": ("/browse/sets/cac", 200),
     "browse-year": ("/browse/years/2004", 200),

@@ -7,7 +7,8 @@ One blueprint; each part of it is its own module, which attaches its routes to `
   FAIR Signposting headers; ``/metadata/<prefix>/<id>``: a bare metadata document;
 * ``citations`` — "How to Cite" in CSL styles, and ``/cite/<format>/<id>`` downloads;
 * ``explore`` — ``/explore``: the OAI-PMH responses rendered as HTML on the server;
-* ``discovery`` — ``/sitemap.xml``, ``/robots.txt`` and the ``/browse`` pages.
+* ``discovery`` — ``/sitemap.xml``, ``/robots.txt`` and the ``/browse`` pages;
+* ``checks`` — ``/explore/checks``: the findings of the last ``oaipress check``.
 
 Templates and static files (our own CSS and licence badges; no external assets, no
 JavaScript needed) live beside this package.
@@ -38,7 +39,7 @@ def _site() -> dict[str, Any]:
     return {"repository_name": current_app.config["OAIPRESS_REPOSITORY_NAME"]}
 
 
-PARTS = ("home", "landing", "citations", "explore", "discovery")
+PARTS = ("home", "landing", "citations", "explore", "discovery", "checks")
 
 
 def register(app: Flask) -> None:

@@ -46,6 +46,7 @@ from oai.formats.vocabulary import (
 )
 from oai.pages import bp
 from oai.pages.article import Article, load_article
+from oai.pages.checks import check_badge
 from oai.pages.citations import citation_context
 from oai.pages.headtags import (
     PageUrls,
@@ -354,13 +355,15 @@ def landing(local_id: str) -> Response:
             )
             return Response(body, status=410, mimetype="text/html")
         page, links = landing_context(article)
+        check = check_badge(article)
     except DBAPIError:
         return _unavailable()
     cite = citation_context(article, request.args.get("style"))
-    body = render_template("landing.html", landing=page, **cite)
+    body = render_template("landing.html", landing=page, check=check, **cite)
     response = Response(body, mimetype="text/html")
     response.headers["Link"] = header_value(links)
-    return validated(response, article.datestamp, variant=str(cite.get("style") or ""))
+    variant = str(cite.get("style") or "") + check.variant
+    return validated(response, check.modified(article.datestamp), variant=variant)
 
 
 def _plain(status: int, text: str) -> Response:

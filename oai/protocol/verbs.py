@@ -28,7 +28,7 @@ from oai.protocol.errors import (
 from oai.protocol.rendering import RIGHTS_NS, local_id_of, oai_identifier
 from oai.protocol.tokens import ListState, TokenCodec
 from oai.protocol.writer import oai, resumption_token
-from records import queries
+from records import harvest_state, queries
 from records.models import Record
 from records.validate import format_datestamp, utc_now
 
@@ -136,14 +136,20 @@ def _format(repo: Repository, prefix: str) -> MetadataFormat:
     return fmt
 
 
-def _page_parts(repo: Repository, rows: Sequence[queries.ListedRecord]) -> list[bytes]:
+def _page_parts(
+    repo: Repository, connection: Connection, rows: Sequence[queries.ListedRecord]
+) -> list[bytes]:
     """The ``<record>`` elements of ``rows`` as stored bytes, joined later per output chunk.
 
     Rows are unpacked, not read by attribute: this loop runs for every record served.
+    A harvested record has a second ``<about>``, its provenance (oai.harvester).
     """
     about = repo.about
+    provenance = harvest_state.provenance_abouts(
+        connection, [row.local_id for row in rows if row.metadata_xml is not None]
+    )
     parts: list[bytes] = []
-    for deleted, header_xml, _, _, metadata_xml in rows:
+    for deleted, header_xml, _, local_id, metadata_xml in rows:
         if deleted or metadata_xml is None:
             parts += (b"<record>", header_xml, b"</record>")
         else:
@@ -154,6 +160,7 @@ def _page_parts(repo: Repository, rows: Sequence[queries.ListedRecord]) -> list[
                 metadata_xml,
                 b"</metadata>",
                 about,
+                provenance.get(local_id, b""),
                 b"</record>",
             )
     return parts
@@ -170,7 +177,7 @@ def get_record(repo: Repository, connection: Connection, request: OAIRequest) ->
         # A live record not rendered in this format (a format registered after the
         # record was written, before `oaipress rebuild`): a bare header is a lie.
         raise CannotDisseminateFormat(f"{identifier!r} is not available as {fmt.prefix!r}")
-    return Reply(etree.Element(oai("GetRecord")), _page_parts(repo, [row]))
+    return Reply(etree.Element(oai("GetRecord")), _page_parts(repo, connection, [row]))
 
 
 def list_metadata_formats(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
@@ -251,7 +258,7 @@ def _list_items(repo: Repository, connection: Connection, request: OAIRequest) -
     more = len(rows) > page_size
     rows = rows[:page_size]
     if with_metadata:
-        pieces = _page_parts(repo, rows)
+        pieces = _page_parts(repo, connection, rows)
     else:
         pieces = [header_xml for _, header_xml, _, _, _ in rows]
     element = etree.Element(oai(request.verb))
