@@ -42,7 +42,7 @@ def assert_plain(response: Any, status: int) -> str:
 # --- Flask: every HTTP error in plain words -----------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/favicon.ico", "/oai/ListRecords", "/oai//", "/OAI"])
+@pytest.mark.parametrize("path", ["/favicon.ico", "/oai/ListRecords", "/oai//", "/OAI"])
 def test_an_unknown_path_is_a_plain_404_naming_the_endpoint(client, path):
     text = assert_plain(client.get(path), 404)
     assert text == (

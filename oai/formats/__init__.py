@@ -99,11 +99,12 @@ def formats(only: Iterable[str] | None = None) -> dict[str, MetadataFormat]:
     """The registered formats, importing the built-in ones (each registers itself) first.
 
     ``only``: the prefixes a repository renders and offers (``OAIPRESS_FORMATS``, checked
-    by oai.config), in registry order; None for all of them.
+    by oai.config); None for all of them. The order is fixed — the built-in formats in
+    ``BUILT_IN`` order, then any other in registration order — whichever module a process
+    happened to import first, so ListMetadataFormats reads the same from every worker.
     """
     for name in BUILT_IN:
         importlib.import_module(f"oai.formats.{name}")
-    if only is None:
-        return REGISTRY
-    chosen = set(only)
-    return {prefix: fmt for prefix, fmt in REGISTRY.items() if prefix in chosen}
+    ordered = [*BUILT_IN, *(prefix for prefix in REGISTRY if prefix not in BUILT_IN)]
+    chosen = set(ordered if only is None else only)
+    return {prefix: REGISTRY[prefix] for prefix in ordered if prefix in chosen}

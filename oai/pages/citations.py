@@ -46,12 +46,14 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from oai.formats.vocabulary import doi_url
-from oai.pages import bp
+from oai.pages import bp, citeproc_speed
 from oai.pages.article import Article, load_article
 from oai.pages.csl import csl_item
 from oai.pages.exports import EXPORTS, download_name
 from oai.pages.http import validated
 from records.validate import LOCAL_ID_RE
+
+citeproc_speed.install()
 
 DEFAULT_STYLE = "apa"
 #: the longest local id the store holds (its column)
