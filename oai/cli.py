@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import socket
 import sys
@@ -109,6 +110,10 @@ def run_import(
     jobs: int | None = None,
 ) -> None:
     store, renderer = _open(settings)
+    # When Ctrl-C lands inside a batched insert, psycopg aborts its pipeline while the
+    # KeyboardInterrupt propagates and logs "error ignored terminating <Pipeline>": the
+    # interruption itself is reported below, in one line, so that warning is noise.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     size = 0 if path == "-" else os.path.getsize(path)
     if jobs is None:  # worker processes pay off only for large files
         jobs = (os.cpu_count() or 1) if size > 4_000_000 or path == "-" else 1
