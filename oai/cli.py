@@ -374,7 +374,9 @@ def demo_command(
         session.merge(OAISet(spec="cac", name="Central Asia and the Caucasus"))
     store.dispose()
     click.echo(
-        f"Try: curl 'http://{host}:{port}/oai?verb=ListRecords&metadataPrefix=oai_dc'", err=True
+        f"Open http://{host}:{port}/ in a browser (the article: /records/article/587), or\n"
+        f"try: curl 'http://{host}:{port}/oai?verb=ListRecords&metadataPrefix=oai_dc'",
+        err=True,
     )
     serve_app(settings, host, port, workers, threads, access_log)
 
