@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import Connection, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from records.db import create_schema, insert_for, make_engine, make_session_factory
+from records.db import (
+    BINARY_RESULTS,
+    create_schema,
+    insert_for,
+    make_engine,
+    make_session_factory,
+)
 from records.models import StoreSetting
 from records.replica import primary_position, wait_for_replay
 from records.stamping import PUBLISHED, confirm, database_now
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 RENDER_SIGNATURE = "render_signature"
 TOKEN_SECRET = "token_secret"
+#: set in a write's ``session.info`` once it has committed (Store.transaction)
+COMMITTED = "oaipress.committed"
 
 
 class Store:
@@ -29,8 +41,10 @@ class Store:
         # in autocommit: no BEGIN and ROLLBACK round trips around every page (each
         # statement sees its own snapshot either way, as under READ COMMITTED).
         read_engine = make_engine(read_url) if read_url else self.engine
-        self.read_engine = read_engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.primary_read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # On PostgreSQL they fetch results in binary format: stored XML unchanged (records.db).
+        reading = {"isolation_level": "AUTOCOMMIT", BINARY_RESULTS: True}
+        self.read_engine = read_engine.execution_options(**reading)
+        self.primary_read_engine = self.engine.execution_options(**reading)
         # Only a PostgreSQL replica is waited for (records.replica).
         self.has_replica = read_url is not None and read_engine.dialect.name == "postgresql"
         if create:
@@ -43,14 +57,38 @@ class Store:
 
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
-        """A Core connection for protocol requests: they only read, row by row."""
-        with self.read_engine.connect() as connection:
+        """A Core connection for protocol requests: they only read, row by row.
+
+        A connection that failed is not given back to the pool: one that met a lost file
+        (SQLite: "file is not a database", a disk I/O error) keeps failing after the file
+        is back, and only a fresh connection sees it again (docs/faults.md).
+        """
+        with _connection(self.read_engine) as connection:
             yield connection
+
+    def read(self, work: Callable[[Connection], T], *, on_primary: bool = False) -> T:
+        """``work(connection)`` on a read connection, once more on a fresh one if the first
+        connection turns out dead (the server restarted, the socket was dropped).
+
+        ``work`` only reads, so running it again is safe. Pooled connections are not
+        pinged before each use (records.db): this retry is what replaces that. A database
+        that is really down fails the second attempt too, and the caller answers 503.
+        """
+        connect = self.primary_read_connection if on_primary else self.read_connection
+        try:
+            with connect() as connection:
+                return work(connection)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("a pooled database connection was dead; retrying on a fresh one")
+        with connect() as connection:
+            return work(connection)
 
     @contextmanager
     def primary_read_connection(self) -> Iterator[Connection]:
         """For a protocol request the replica cannot answer yet (records.replica)."""
-        with self.primary_read_engine.connect() as connection:
+        with _connection(self.primary_read_engine) as connection:
             yield connection
 
     @property
@@ -86,6 +124,7 @@ class Store:
         with self.sessions.begin() as session:
             yield session
             published = session.info.pop(PUBLISHED, None)
+        session.info[COMMITTED] = True  # what fails from here on fails after the commit
         if published is not None:
             confirm(self.engine, *published)
 
@@ -120,3 +159,15 @@ class Store:
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
+
+
+@contextmanager
+def _connection(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection that goes back to the pool only if no database error met it."""
+    with engine.connect() as connection:
+        try:
+            yield connection
+        except DBAPIError:
+            if not connection.invalidated:
+                connection.invalidate()
+            raise

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, Insert, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -37,8 +39,73 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    if engine.dialect.driver == "psycopg":
+        _binary_results_when_asked(engine)
+    return engine
+
+
+#: execution option: a connection's results come in PostgreSQL's binary format
+BINARY_RESULTS = "oaipress_binary_results"
+
+
+def _binary_results_when_asked(engine: Engine) -> None:
+    """Results in binary format on connections with :data:`BINARY_RESULTS` (the reads).
+
+    In the default text format the server writes every stored ``bytea`` (headers,
+    renditions: most of what a List response sends) as hex, twice its size, and psycopg
+    decodes it back; in binary format the bytes pass as they are stored. Measured on a
+    page of 100 records: a third of the client's CPU time for the fetch. The values
+    psycopg returns are the same Python objects either way.
+    """
+    from psycopg.pq import Format
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _binary(
+        connection: Any, cursor: Any, _sql: Any, _params: Any, _context: Any, _many: Any
+    ) -> None:
+        if connection.get_execution_options().get(BINARY_RESULTS):
+            cursor.format = Format.BINARY
+
+
+#: a pooled connection unused for longer than this is checked before it is handed out
+IDLE_PING_SECONDS = 10.0
+_CHECKED_IN = "oaipress.checked_in"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a connection's liveness only after it sat idle in the pool.
+
+    A ping before every checkout (``pool_pre_ping``) is a round trip per request: on a
+    busy server, a fifth of a GetRecord. Connections in steady use need none; one that sat
+    idle (a database restarted overnight, a firewall that drops idle sockets) is checked
+    and, if dead, replaced before anyone uses it. A connection that dies between two
+    requests fails its next statement: the protocol retries that read once on a fresh
+    connection (oai.store.Store.read).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get(_CHECKED_IN)
+        if last is None or time.monotonic() - last < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            # Outside autocommit the ping began a transaction: end it, or the reader's
+            # switch to autocommit fails ("can't change 'autocommit' now"): a 500.
+            dbapi_connection.rollback()
+        except Exception as error:  # any failure: the pool replaces the connection
+            raise DisconnectionError(str(error)) from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -178,6 +178,17 @@ class Rendition(Base):
     xml: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class ListTotal(Base):
+    """How many rows a list has, whatever their datestamps: ``list_key`` '' for the whole
+    repository, else a setSpec. Lets completeListSize count only a window's edges
+    (records.list_totals); kept current by every write as it publishes."""
+
+    __tablename__ = "list_totals"
+
+    list_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    records: Mapped[int] = mapped_column(Integer)
+
+
 class StoreSetting(Base):
     """Facts about the store itself, e.g. what its headers were rendered for."""
 

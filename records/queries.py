@@ -26,8 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from records import list_totals
 from records.aggregator_sets import AGGREGATOR_SETS
-from records.models import OAISet, Record, Rendition, SetMembership
+from records.models import HarvestedRecord, OAISet, Record, Rendition, SetMembership
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class ListWindow:
     until: datetime | None
     set_spec: str | None
     after: tuple[datetime, str] | None = None
+    #: only records disseminated in this format (and deletions); None: every record, as
+    #: for oai_dc, which every record has (§3.4)
+    in_format: str | None = None
 
 
 class ListedRecord(NamedTuple):
@@ -51,6 +55,8 @@ class ListedRecord(NamedTuple):
     datestamp: datetime
     local_id: str
     metadata_xml: bytes | None
+    #: the provenance ``<about>`` of a harvested record (oai.harvester); with metadata only
+    provenance_xml: bytes | None
 
 
 def _keyset_filters(
@@ -68,13 +74,20 @@ def _keyset_filters(
     return filters
 
 
+def _with_provenance(query: Select[Any]) -> Select[Any]:
+    """The harvested record's provenance in the same statement: one round trip a page."""
+    joined = query.outerjoin(HarvestedRecord, HarvestedRecord.local_id == Record.local_id)
+    return joined.add_columns(HarvestedRecord.about_xml.label("provenance_xml"))
+
+
 @functools.cache
 def _window_statement(
-    in_set: bool, from_: bool, until: bool, after: bool, content: str
+    in_set: bool, from_: bool, until: bool, after: bool, content: str, in_format: bool
 ) -> Select[Any]:
     """One statement per shape of request, built once: only parameters change per page.
 
-    ``content`` is ``count``, ``headers`` or ``records``.
+    ``content`` is ``count``, ``headers`` or ``records``; ``in_format`` keeps the records
+    a format is disseminated for (§4.3, §4.5: ListIdentifiers and ListRecords alike).
     """
     if in_set:
         stamp, local_id = SetMembership.datestamp, SetMembership.local_id
@@ -98,22 +111,20 @@ def _window_statement(
     else:
         query = query.select_from(Record)
     query = query.where(*_keyset_filters(stamp, local_id, from_=from_, until=until, after=after))
+    if content == "records" or in_format:
+        # One primary-key lookup per row. A live record not (yet) rendered in the format
+        # is skipped, never shown as a bare header (which harvesters would take for a
+        # deletion); `oaipress rebuild` renders it.
+        query = query.outerjoin(
+            Rendition,
+            and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix")),
+        ).where(or_(Record.deleted, Rendition.record_pk.is_not(None)))
     if content == "count":
         return query
     if content == "records":
-        # One primary-key lookup per row, fetching the blob once. A live record not (yet)
-        # rendered in the format is skipped, never shown as a bare header (which
-        # harvesters would take for a deletion); `oaipress rebuild` renders it.
-        query = (
-            query.outerjoin(
-                Rendition,
-                and_(Rendition.record_pk == Record.pk, Rendition.prefix == bindparam("prefix")),
-            )
-            .add_columns(Rendition.xml.label("metadata_xml"))
-            .where(or_(Record.deleted, Rendition.record_pk.is_not(None)))
-        )
+        query = _with_provenance(query.add_columns(Rendition.xml.label("metadata_xml")))
     else:
-        query = query.add_columns(null().label("metadata_xml"))
+        query = query.add_columns(null().label("metadata_xml"), null().label("provenance_xml"))
     return query.order_by(stamp, local_id).limit(bindparam("limit"))
 
 
@@ -124,7 +135,10 @@ def _run_window(connection: Connection, window: ListWindow, content: str, **para
         window.until is not None,
         window.after is not None,
         content,
+        window.in_format is not None,
     )
+    if window.in_format is not None:
+        params.setdefault("prefix", window.in_format)
     if window.set_spec is not None:
         params["set_spec"] = window.set_spec
     if window.from_ is not None:
@@ -146,10 +160,27 @@ def list_page(
 
 
 def count_window(connection: Connection, window: ListWindow) -> int:
+    """The rows of the window (completeListSize), exact.
+
+    With an ``until`` (every protocol list has one), from the list's stored total less
+    its small edges (records.list_totals); the window itself is counted only when both of
+    its sides are large.
+    """
+    if window.until is not None and window.after is None and window.in_format is None:
+        counted = list_totals.count_from_totals(
+            connection, window.set_spec, window.from_, window.until
+        )
+        if counted is not None:
+            return counted
+    return count_rows(connection, window)
+
+
+def count_rows(connection: Connection, window: ListWindow) -> int:
+    """The rows of the window, counted one by one (O(window))."""
     return int(_run_window(connection, window, "count").scalar_one())
 
 
-_GET_RECORD = (
+_GET_RECORD = _with_provenance(
     select(
         Record.deleted,
         Record.header_xml,

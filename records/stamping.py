@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, TextClause, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from records import list_totals
 from records.models import Record, SetMembership
 from records.validate import format_datestamp
 
@@ -120,10 +121,14 @@ def _restamp_time(rows: int) -> timedelta:
 def publish(session: Session, clock: Clock | None = None) -> datetime | None:
     """Give this transaction's provisional rows their one datestamp; call just before commit.
 
+    It also brings the list totals up to date (records.list_totals), whatever was written.
+
     With ``clock`` (tests, fixed times) the stamp is simply ``clock()``. Returns the stamp,
     or None when the transaction wrote nothing provisional.
     """
     connection = session.connection()
+    # Every write ends here, with past datestamps (import --keep-datestamps) too.
+    list_totals.refresh(connection)
     rows = int(
         connection.scalar(
             select(func.count()).select_from(Record).where(Record.datestamp == PROVISIONAL)

@@ -455,6 +455,25 @@ def test_no_journal_means_no_jats(app, oai, load):
     assert code == "noRecordsMatch"
 
 
+def test_lists_in_jats_leave_out_the_records_it_cannot_express_and_count_exactly(app, oai, load):
+    """§4.3 ListIdentifiers returns headers "only if the metadata format matching the supplied
+    metadataPrefix is available", as §4.5 ListRecords does; §3.5 completeListSize is the
+    size of that list. Pages of 4 headers, 3 records (conftest)."""
+    expressed = [minimal(id=f"article/j{i}") for i in range(5)]
+    orphans = [minimal(id=f"article/orphan{i}", journal=None) for i in range(6)]
+    load(expressed + orphans)
+    for verb in ("ListIdentifiers", "ListRecords"):
+        items, tokens = harvest(oai, verb, metadataPrefix="jats")
+        headers = [
+            item if verb == "ListIdentifiers" else item.find("oai:header", NS) for item in items
+        ]
+        got = sorted(h.findtext("oai:identifier", namespaces=NS) for h in headers)
+        assert got == sorted(f"oai:repo.example.org:article/j{i}" for i in range(5)), verb
+        assert {int(token.get("completeListSize")) for token in tokens} == {5}, verb
+    _, tokens = harvest(oai, "ListIdentifiers", metadataPrefix="oai_dc")
+    assert {int(token.get("completeListSize")) for token in tokens} == {11}
+
+
 @pytest.mark.parametrize(
     "journal",
     [{"issn": "0317-8471"}, {"publisher": "Nobody Press"}, {"title": "T"}],

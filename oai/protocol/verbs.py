@@ -28,7 +28,7 @@ from oai.protocol.errors import (
 from oai.protocol.rendering import RIGHTS_NS, local_id_of, oai_identifier
 from oai.protocol.tokens import ListState, TokenCodec
 from oai.protocol.writer import oai, resumption_token
-from records import harvest_state, queries
+from records import queries
 from records.models import Record
 from records.validate import format_datestamp, utc_now
 
@@ -136,20 +136,16 @@ def _format(repo: Repository, prefix: str) -> MetadataFormat:
     return fmt
 
 
-def _page_parts(
-    repo: Repository, connection: Connection, rows: Sequence[queries.ListedRecord]
-) -> list[bytes]:
+def _page_parts(repo: Repository, rows: Sequence[queries.ListedRecord]) -> list[bytes]:
     """The ``<record>`` elements of ``rows`` as stored bytes, joined later per output chunk.
 
     Rows are unpacked, not read by attribute: this loop runs for every record served.
-    A harvested record has a second ``<about>``, its provenance (oai.harvester).
+    A harvested record has a second ``<about>``, its provenance (oai.harvester), which
+    the same query fetched (records.queries).
     """
     about = repo.about
-    provenance = harvest_state.provenance_abouts(
-        connection, [row.local_id for row in rows if row.metadata_xml is not None]
-    )
     parts: list[bytes] = []
-    for deleted, header_xml, _, local_id, metadata_xml in rows:
+    for deleted, header_xml, _, _, metadata_xml, provenance_xml in rows:
         if deleted or metadata_xml is None:
             parts += (b"<record>", header_xml, b"</record>")
         else:
@@ -160,7 +156,7 @@ def _page_parts(
                 metadata_xml,
                 b"</metadata>",
                 about,
-                provenance.get(local_id, b""),
+                provenance_xml or b"",
                 b"</record>",
             )
     return parts
@@ -177,7 +173,7 @@ def get_record(repo: Repository, connection: Connection, request: OAIRequest) ->
         # A live record not rendered in this format (a format registered after the
         # record was written, before `oaipress rebuild`): a bare header is a lie.
         raise CannotDisseminateFormat(f"{identifier!r} is not available as {fmt.prefix!r}")
-    return Reply(etree.Element(oai("GetRecord")), _page_parts(repo, connection, [row]))
+    return Reply(etree.Element(oai("GetRecord")), _page_parts(repo, [row]))
 
 
 def list_metadata_formats(repo: Repository, connection: Connection, request: OAIRequest) -> Reply:
@@ -221,7 +217,7 @@ def _start_state(
     now, position = repo.list_clock(connection) if repo.list_clock else (repo.now(), None)
     frozen = now - timedelta(seconds=1)
     until = frozen if request.until is None else min(request.until, frozen)
-    window = queries.ListWindow(request.from_, until, set_spec)
+    window = queries.ListWindow(request.from_, until, set_spec, None, _in_format(fmt.prefix))
     total = (
         0 if request.from_ and request.from_ > until else queries.count_window(connection, window)
     )
@@ -230,6 +226,12 @@ def _start_state(
     return ListState(
         request.verb, fmt.prefix, set_spec, request.from_, until, None, 0, total, position
     ), now
+
+
+def _in_format(prefix: str | None) -> str | None:
+    """The format a list is filtered on: none for oai_dc, which every record has (§3.4,
+    and oai.protocol.rendering renders it for each); its lists count from the stored totals."""
+    return None if prefix in (None, "oai_dc") else prefix
 
 
 def _resumed_state(repo: Repository, connection: Connection, request: OAIRequest) -> ListState:
@@ -249,7 +251,9 @@ def _list_items(repo: Repository, connection: Connection, request: OAIRequest) -
     else:
         state, started = _start_state(repo, connection, request)
     page_size = repo.records_page_size if with_metadata else repo.identifiers_page_size
-    window = queries.ListWindow(state.from_, state.until, state.set_spec, state.after)
+    window = queries.ListWindow(
+        state.from_, state.until, state.set_spec, state.after, _in_format(state.prefix)
+    )
     rows = queries.list_page(
         connection, window, page_size + 1, state.prefix if with_metadata else None
     )
@@ -258,9 +262,9 @@ def _list_items(repo: Repository, connection: Connection, request: OAIRequest) -
     more = len(rows) > page_size
     rows = rows[:page_size]
     if with_metadata:
-        pieces = _page_parts(repo, connection, rows)
+        pieces = _page_parts(repo, rows)
     else:
-        pieces = [header_xml for _, header_xml, _, _, _ in rows]
+        pieces = [header_xml for _, header_xml, _, _, _, _ in rows]
     element = etree.Element(oai(request.verb))
     last = rows[-1]
     _append_token(repo, element, state, (last.datestamp, last.local_id), len(rows), more, resumed)

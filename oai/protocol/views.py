@@ -40,7 +40,10 @@ def _arguments() -> list[tuple[str, str]]:
             raise BadArgument("POST requests must be application/x-www-form-urlencoded (§3.1.1.2)")
         _check_form_encoding()
         return list(request.form.items(multi=True))
-    return list(request.args.items(multi=True))
+    try:
+        return list(request.args.items(multi=True))
+    except UnicodeDecodeError:  # raw (unescaped) bytes that are not UTF-8: werkzeug raises
+        raise BadArgument("the query string is not UTF-8 (§3.1.1.3)") from None
 
 
 def _check_form_encoding() -> None:
@@ -146,8 +149,7 @@ def _answer(store: Store, repo: Repository, oai_request: OAIRequest) -> Reply:
     """Run the verb on the read connection, or on the primary when a replica lags."""
     handler = VERB_HANDLERS[oai_request.verb]
     try:
-        with store.read_connection() as connection:
-            return handler(repo, connection, oai_request)
+        return store.read(lambda connection: handler(repo, connection, oai_request))
     except ReplicaBehind:
         log.info("the read replica lags: this request is answered by the primary")
     on_primary = replace(
@@ -155,8 +157,9 @@ def _answer(store: Store, repo: Repository, oai_request: OAIRequest) -> Reply:
         list_clock=functools.partial(store.list_clock, on_primary=True),
         check_replayed=None,
     )
-    with store.primary_read_connection() as connection:
-        return handler(on_primary, connection, oai_request)
+    return store.read(
+        lambda connection: handler(on_primary, connection, oai_request), on_primary=True
+    )
 
 
 def _respond(body: Body) -> Response:
