@@ -134,7 +134,8 @@ class RecordError(ValueError):
 
 def _field_name(key: str) -> str:
     """A field name fit for a one-line message, however long or odd it is."""
-    return key if key.isprintable() and len(key) <= 64 else repr(key[:64])
+    # An empty name would leave the error naming no field at all ("line 3: : is not ...").
+    return key if key and key.isprintable() and len(key) <= 64 else repr(key[:64])
 
 
 def refuse_unknown_fields(obj: dict[str, Any], known: tuple[str, ...], where: str = "") -> None:

@@ -62,6 +62,37 @@ def _b64decode(text: bytes) -> bytes:
     return base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
 
 
+def _well_formed(payload: list[Any], position: Any) -> bool:
+    """The payload has the types encode() writes. A signature proves who made a token,
+    not its shape: an id that is a number would reach the keyset query (PostgreSQL then
+    fails, a 503), a cursor below 0 or a list of no items would make the response
+    invalid (OAI-PMH.xsd: cursor nonNegativeInteger, completeListSize positiveInteger)."""
+    verb, prefix, set_spec, from_s, until_s, after, cursor, total = payload
+
+    def seconds(value: Any) -> bool:
+        return value is None or (type(value) is int)
+
+    return (
+        isinstance(verb, str)
+        and all(value is None or isinstance(value, str) for value in (prefix, set_spec, position))
+        and seconds(from_s)
+        and seconds(until_s)
+        and (
+            after is None
+            or (
+                isinstance(after, list)
+                and len(after) == 2
+                and type(after[0]) is int
+                and isinstance(after[1], str)
+            )
+        )
+        and type(cursor) is int
+        and type(total) is int
+        and cursor >= 0
+        and total >= 1
+    )
+
+
 class TokenCodec:
     def __init__(self, secret: str, ttl_seconds: int) -> None:
         self._key = hmac.new(secret.encode("utf-8"), _PURPOSE, hashlib.sha256).digest()
@@ -110,7 +141,7 @@ class TokenCodec:
             payload = self._payload(token)
             (token_verb, prefix, set_spec, from_s, until_s, after, cursor, total) = payload[:8]
             position = payload[8] if len(payload) == 9 else None
-            if len(payload) not in (8, 9) or not isinstance(position, str | None):
+            if len(payload) not in (8, 9) or not _well_formed(payload[:8], position):
                 raise ValueError("unexpected payload")
             state = ListState(
                 verb=token_verb,
@@ -119,8 +150,8 @@ class TokenCodec:
                 from_=_from_seconds(from_s),
                 until=_from_seconds(until_s),
                 after=None if after is None else (_EPOCH + timedelta(seconds=after[0]), after[1]),
-                cursor=int(cursor),
-                total=int(total),
+                cursor=cursor,
+                total=total,
                 position=position,
             )
         except (TypeError, ValueError, IndexError, OverflowError, KeyError, binascii.Error):
