@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from oai.config import ConfigError, load_settings, masked_url, without_password
 from oai.formats import formats
 from oai.protocol.rendering import ProtocolRenderer
-from oai.store import RENDER_SIGNATURE, Store
+from oai.store import COMMITTED, RENDER_SIGNATURE, Store
 from records.db import refresh_statistics
 from records.ingest import ImportRejected, delete_record, import_records, rerender
 from records.models import OAISet
@@ -119,6 +119,7 @@ def run_import(
         jobs = (os.cpu_count() or 1) if size > 4_000_000 or path == "-" else 1
     stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     committed = False
+    session: Any = None
     try:
         with _progress(size, "importing") as advance, store.transaction() as session:
             summary = import_records(
@@ -151,6 +152,13 @@ def run_import(
         stored = "the import was stored" if committed else "nothing was stored"
         click.echo(f"{path}: interrupted; {stored}", err=True)
         raise SystemExit(130) from None
+    except Exception as failure:
+        if not isinstance(failure, _database_errors()):
+            raise
+        # A full disk, a database gone away: one line, never a traceback.
+        stop_workers()
+        stored = committed or (session is not None and session.info.get(COMMITTED, False))
+        raise click.ClickException(_write_failure(path, failure, stored)) from None
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -163,6 +171,42 @@ def run_import(
         raise click.ClickException(
             f"every line of {path} is bad ({summary.rejected} line(s)); nothing was stored"
         )
+
+
+#: SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).
+_SQLITE_FULL = 13
+_DISK_FULL = "53100"
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """SQLAlchemy's wrapped errors, and the drivers' own (bulk COPY talks to psycopg).
+
+    A driver that was never loaded raised nothing: it is not imported just to be named.
+    """
+    errors: list[type[Exception]] = [DBAPIError]
+    for name in ("sqlite3", "psycopg"):
+        driver = sys.modules.get(name)
+        if driver is not None:
+            errors.append(driver.Error)
+    return tuple(errors)
+
+
+def _disk_full(failure: Exception) -> bool:
+    original = failure.orig if isinstance(failure, DBAPIError) else failure
+    return (
+        getattr(original, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(original, "sqlstate", None) == _DISK_FULL
+        or "No space left on device" in str(original)
+    )
+
+
+def _write_failure(path: str, failure: Exception, stored: bool) -> str:
+    """What an import that the database refused tells its user, in one line."""
+    reason = _one_line(failure)
+    what = "the disk is full" if _disk_full(failure) else "the database failed"
+    if stored:
+        return f"{path}: the import was stored, but then {what} ({reason})"
+    return f"{path}: {what} ({reason}); nothing of this import was stored"
 
 
 @cli.command("import")

@@ -216,7 +216,6 @@ def test_serve_on_a_busy_port_fails_at_once_in_one_line(tmp_path):
         port = free_port()
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        started = time.monotonic()
         done = subprocess.run(
             oaipress_command() + ["serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
@@ -230,8 +229,8 @@ def test_serve_on_a_busy_port_fails_at_once_in_one_line(tmp_path):
         f"Error: cannot serve on 127.0.0.1:{port}: the port is in use (another server?)"
     ]
     assert "Serving" not in done.stdout + done.stderr
-    # gunicorn retries a busy port for five seconds before giving up: this did not.
-    assert time.monotonic() - started < 5
+    # gunicorn retries a busy port for five seconds, logging each try: this did not try.
+    assert "Retrying" not in done.stderr and "Connection in use" not in done.stderr
 
 
 def test_serve_on_an_address_this_machine_does_not_have_fails_in_one_line(tmp_path):

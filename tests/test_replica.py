@@ -9,19 +9,12 @@ responseDate (§2.7.1, §3.5), which the paused replica cannot give.
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import pwd
 import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
@@ -30,86 +23,32 @@ from records.ingest import import_records
 from records.models import Record
 from records.validate import utc_now
 from tests.conftest import OAIClient, harvest, identifiers, make_record
+from tests.pg_cluster import (
+    NO_SERVER_BINARIES,
+    READY_WITHIN,
+    Server,
+    configure,
+    make_home,
+    start,
+    stop_quietly,
+)
+from tests.pg_cluster import run as _run
 from tests.servers import free_port
 
-READY_WITHIN = 60.0
-
-
-def _bindir() -> Path | None:
-    found = shutil.which("pg_config")
-    if found:
-        out = subprocess.run([found, "--bindir"], capture_output=True, text=True).stdout.strip()
-        if out and (Path(out) / "initdb").exists() and (Path(out) / "pg_basebackup").exists():
-            return Path(out)
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_basebackup").exists():
-            return Path(candidate)
-    return None
-
-
-def _runner() -> list[str] | None:
-    """initdb will not run as root: run the server as the postgres user then."""
-    if os.geteuid() != 0:
-        return []
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        return None
-    return ["runuser", "-u", "postgres", "--"] if shutil.which("runuser") else None
-
-
-BINDIR = _bindir()
-RUNNER = _runner()
 pytestmark = pytest.mark.skipif(
-    BINDIR is None or RUNNER is None,
+    NO_SERVER_BINARIES,
     reason="no PostgreSQL server binaries (initdb, pg_basebackup) to start a replica with",
 )
 
 
-@dataclass
-class Server:
-    data: Path
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def connect(self) -> psycopg.Connection:
-        return psycopg.connect(
-            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
-        )
-
-
-def _run(*args: str) -> None:
-    assert BINDIR is not None and RUNNER is not None
-    done = subprocess.run(
-        [*RUNNER, str(BINDIR / args[0]), *args[1:]], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 def _start(server: Server, home: Path) -> None:
-    with (server.data / "postgresql.conf").open("a") as conf:
-        conf.write(
-            f"\nport = {server.port}\nlisten_addresses = '127.0.0.1'\n"
-            f"unix_socket_directories = '{home}'\nfsync = off\n"
-        )
-    _run("pg_ctl", "-D", str(server.data), "-l", str(server.data / "log"), "-w", "start")
-    deadline = time.monotonic() + READY_WITHIN
-    while True:
-        try:
-            server.connect().close()
-            return
-        except psycopg.OperationalError:
-            assert time.monotonic() < deadline, (server.data / "log").read_text()
-            time.sleep(0.2)
+    configure(server, home)
+    start(server)
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[tuple[Server, Server]]:
-    home = Path(tempfile.mkdtemp(prefix="oaipress-replica-"))
-    os.chmod(home, 0o777)  # the postgres user writes here
+    home = make_home("oaipress-replica-")
     primary = Server(home / "primary", free_port())
     replica = Server(home / "replica", free_port())
     started: list[Server] = []
@@ -129,11 +68,7 @@ def cluster() -> Iterator[tuple[Server, Server]]:
         yield primary, replica
     finally:
         for server in reversed(started):
-            subprocess.run(
-                [*(RUNNER or []), str(BINDIR / "pg_ctl"), "-D", str(server.data), "-m",
-                 "immediate", "stop"],
-                capture_output=True, timeout=120,
-            )  # fmt: skip
+            stop_quietly(server)
         shutil.rmtree(home, ignore_errors=True)
 
 

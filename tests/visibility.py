@@ -112,10 +112,10 @@ def newest_datestamp(database_url: str) -> str:
 
 
 @contextmanager
-def _connect(database_url: str) -> Iterator[Any]:
+def _connect(database_url: str, busy_timeout: float = 60) -> Iterator[Any]:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        connection: Any = sqlite3.connect(url.database, timeout=60, isolation_level=None)
+        connection: Any = sqlite3.connect(url.database, timeout=busy_timeout, isolation_level=None)
     else:
         connection = psycopg.connect(
             host=url.host, port=url.port, user=url.username, dbname=url.database, autocommit=True
@@ -144,8 +144,9 @@ def writer_gate(database_url: str) -> Iterator[None]:
 
 def _writing(database_url: str, blocked: bool) -> bool:
     """Whether another process holds an open transaction that has written (``blocked``:
-    one that waits for a lock to write) — what the scenarios wait for before harvesting."""
-    with _connect(database_url) as connection:
+    one that waits for a lock to write) — what the scenarios wait for before harvesting.
+    SQLite's probe must not wait out the busy timeout: a held lock is the answer."""
+    with _connect(database_url, busy_timeout=0) as connection:
         cursor = connection.cursor()
         if isinstance(connection, sqlite3.Connection):
             if blocked:  # SQLite shows no waiters: leave the command time to get there
