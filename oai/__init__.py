@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from oai.config import check_settings, load_settings
 from oai.formats import formats
+from oai.hosts import register as register_hosts
 from oai.http_errors import register as register_http_errors
 from oai.protocol.rendering import ProtocolRenderer, about_rights
 from oai.protocol.tokens import TokenCodec
@@ -52,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         store.set_setting(RENDER_SIGNATURE, renderer.signature())
     app.extensions["oaipress.stale"] = stored_signature not in (None, renderer.signature())
     register_http_errors(app)
+    register_hosts(app)
     if settings["OAIPRESS_PROXY_COUNT"]:
         count = settings["OAIPRESS_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -40,6 +40,12 @@ DEFAULTS: dict[str, Any] = {
     "OAIPRESS_PROXY_COUNT": 0,
     "OAIPRESS_RETRY_AFTER": 60,
     "OAIPRESS_FORMATS": None,  # every registered format
+    "OAIPRESS_ALLOWED_HOSTS": None,  # any well-formed Host (oai.hosts)
+    # `oaipress serve` (oai.serving): seconds, and open connections per worker process
+    "OAIPRESS_HEADER_TIMEOUT": 10,
+    "OAIPRESS_KEEPALIVE_TIMEOUT": 5,
+    "OAIPRESS_WRITE_TIMEOUT": 30,
+    "OAIPRESS_MAX_CONNECTIONS": 1000,
 }
 #: The bounds of the whole-number settings. The upper ones only keep a typo from
 #: overflowing a date (a token's expirationDate) or asking for absurd pages.
@@ -50,8 +56,17 @@ INTEGER_SETTINGS: dict[str, tuple[int, int]] = {
     "OAIPRESS_TOKEN_TTL": (1, 10 * 366 * 24 * 3600),
     "OAIPRESS_PROXY_COUNT": (0, 10),
     "OAIPRESS_RETRY_AFTER": (0, 24 * 3600),
+    "OAIPRESS_HEADER_TIMEOUT": (1, 3600),
+    "OAIPRESS_KEEPALIVE_TIMEOUT": (1, 3600),
+    "OAIPRESS_WRITE_TIMEOUT": (1, 3600),
+    "OAIPRESS_MAX_CONNECTIONS": (10, 100_000),
 }
-OPTIONAL_SETTINGS = {"OAIPRESS_READ_DATABASE_URL", "OAIPRESS_BASE_URL", "OAIPRESS_SECRET_KEY"}
+OPTIONAL_SETTINGS = {
+    "OAIPRESS_READ_DATABASE_URL",
+    "OAIPRESS_BASE_URL",
+    "OAIPRESS_SECRET_KEY",
+    "OAIPRESS_ALLOWED_HOSTS",
+}
 #: OAI-PMH §3.4: every repository must disseminate unqualified Dublin Core.
 MANDATORY_FORMAT = "oai_dc"
 
@@ -271,6 +286,16 @@ def _formats(name: str, value: Any) -> tuple[str, ...]:
     return tuple(prefix for prefix in known if prefix in chosen)
 
 
+def _allowed_hosts(name: str, value: Any) -> tuple[str, ...] | None:
+    """The hosts the server answers for (oai.hosts): names, ``.domain`` or ``*``."""
+    from oai.hosts import check_allowed_hosts
+
+    try:
+        return check_allowed_hosts(name, value)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "OAIPRESS_DATABASE_URL": _database_url,
     "OAIPRESS_READ_DATABASE_URL": _database_url,
@@ -281,5 +306,6 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "OAIPRESS_SECRET_KEY": _text,
     "OAIPRESS_METADATA_LICENSE": _uri,
     "OAIPRESS_FORMATS": _formats,
+    "OAIPRESS_ALLOWED_HOSTS": _allowed_hosts,
     **dict.fromkeys(INTEGER_SETTINGS, _whole_number),
 }
