@@ -326,27 +326,40 @@ def serve_app(
     threads: int,
     access_log: bool = False,
 ) -> None:
+    """gunicorn manages the worker processes; each reads requests on an asyncio loop
+    under oai.serving's deadlines and limits and runs the app in ``threads`` threads."""
     from gunicorn.app.base import BaseApplication
 
     from oai import create_app
-    from oai.http_errors import plain_gunicorn_errors
+    from oai.serving.limits import Limits
+    from oai.serving.worker import configure, raise_open_files_limit
 
     host = host.strip("[]")
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     _check_address(host, port, address)
-    plain_gunicorn_errors()
+    from oai.hosts import exposure_warning
+
+    warning = exposure_warning(settings, host)
+    if warning:
+        click.echo(warning, err=True)
+    limits = Limits.from_settings(settings)
+    raise_open_files_limit(limits.max_connections + 256)
 
     def when_ready(_arbiter: Any) -> None:
         click.echo(f"Serving OAI-PMH at http://{address}/oai", err=True)
 
     class _Server(BaseApplication):  # type: ignore[misc]
+        serving_limits = limits  # read by each worker (oai.serving.worker)
+
         def load_config(self) -> None:
             self.cfg.set("bind", address)
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
+            configure(self.cfg)
             if access_log:
                 self.cfg.set("accesslog", "-")
-            self.cfg.set("timeout", 120)
+            self.cfg.set("timeout", 120)  # the heartbeat of a worker whose loop is stuck
+            self.cfg.set("graceful_timeout", 30)  # SIGTERM: responses under way may finish
             # gunicorn believes X-Forwarded-Proto from loopback by default: only the
             # OAIPRESS_PROXY_COUNT proxies may be believed, and ProxyFix (create_app)
             # does that; gunicorn itself never rewrites the scheme.
@@ -386,16 +399,21 @@ def _serve_options(function: Any) -> Any:
     function = click.option(
         "--access-log", is_flag=True, help="Log every request to standard output."
     )(function)
-    function = click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))(
-        function
-    )
+    function = click.option(
+        "--threads",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 64),
+        help="Threads per worker that run the app (requests are read before, on a loop).",
+    )(function)
     return function
 
 
 @cli.command("serve")
 @_serve_options
 def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
-    """Serve the repository with gunicorn (a production WSGI server)."""
+    """Serve the repository: gunicorn workers that read requests under deadlines and limits
+    (safe to expose without a proxy; see docs/deployment.md)."""
     settings = _settings()
     store, _ = _open(settings)  # create the schema and check the store before workers start
     store.dispose()  # no pooled connection may be shared with the forked workers

@@ -8,7 +8,6 @@ they get a status line and one sentence, and the 404 names the endpoint.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -69,30 +68,22 @@ def _endpoint_url() -> str:
     return configured or url_for("oai.endpoint", _external=True)
 
 
-def plain_gunicorn_errors() -> None:
-    """Make gunicorn answer in plain text too when it refuses a request itself.
+def plain_error_bytes(status: int, reason: str, message: str, date: str | None = None) -> bytes:
+    """A whole HTTP/1.1 answer refusing a request, written by the server itself (no app):
+    a status line, one sentence in plain text, and ``Connection: close``.
 
-    gunicorn answers a request it cannot parse (a bad request line 400, a URI too long
-    414, headers too large 431, …) before any application code runs, with an HTML page
-    written by ``gunicorn.util.write_error``; replacing that function is the only hook
-    it offers. Called by ``oaipress serve`` only, in the process that runs gunicorn.
+    ``oaipress serve`` reads requests itself (oai.serving) and refuses those over its
+    limits (400, 408, 413, 414, 431, 503) with these bytes, in the app's plain style.
     """
-    from gunicorn import util
-
-    util.write_error = _write_gunicorn_error
-
-
-def _write_gunicorn_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
-    from gunicorn.util import write_nonblock
-
-    body = f"{status_int} {reason}\n{mesg}\n" if mesg else f"{status_int} {reason}\n"
+    body = f"{status} {reason}\n{message}\n" if message else f"{status} {reason}\n"
     data = body.encode("utf-8", "replace")
     head = (
-        f"HTTP/1.1 {status_int} {reason}\r\n"
-        "Connection: close\r\n"
+        f"HTTP/1.1 {status} {reason}\r\n"
+        + (f"Date: {date}\r\n" if date else "")
+        + "Connection: close\r\n"
         f"Content-Type: {CONTENT_TYPE}\r\n"
         "X-Content-Type-Options: nosniff\r\n"
         f"Content-Length: {len(data)}\r\n"
         "\r\n"
     )
-    write_nonblock(sock, head.encode("latin-1") + data)
+    return head.encode("latin-1") + data

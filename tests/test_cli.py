@@ -453,7 +453,7 @@ def test_serve_checks_the_store_before_starting_workers(database, tmp_path, monk
     ok("serve", "--port", "8123", "--workers", "3")
     (call,) = started
     settings, host, port, workers, threads = call[:5]
-    assert (host, port, workers, threads) == ("127.0.0.1", 8123, 3, 1)
+    assert (host, port, workers, threads) == ("127.0.0.1", 8123, 3, 4)
     assert settings["OAIPRESS_DATABASE_URL"] == database
 
 
