@@ -12,6 +12,10 @@ page 90% into the list, GetRecord over random identifiers, and concurrent harves
 Servers are stopped at the end of the size, their peak RSS read, and a table of medians
 and ratios to the baseline is printed and written to bench/out/results-<timestamp>.md (and .json).
 
+``--import-only`` stops after the timed loads and imports (issue #9's import targets:
+nothing is served); ``--formats oai_dc --no-oai-dc-import`` times the configuration the
+issue measured, with the baseline loader in the same run.
+
 See bench/README.md for what each figure means.
 """
 
@@ -57,6 +61,8 @@ RSS_MAX_GROWTH = 1.2
 IMPORT_1M_MAX_SECONDS = 600.0
 #: issue #7: importing with every format costs at most this many oai_dc-only imports
 IMPORT_FORMATS_MAX_RATIO = 1.5
+#: issue #9: the import costs at most this many baseline loads of the same corpus
+IMPORT_BASELINE_MAX_RATIO = 2.5
 
 
 def log(msg: str) -> None:
@@ -607,10 +613,11 @@ def bench_size(
                     if not args.keep:
                         cleanup.append(lambda db=db: remove_sqlite(db))
                 else:
-                    dbname = f"oaipress_bench_{n}"
+                    dbname = f"{args.pg_database_prefix}_{n}"
                     db_url = pg_url_for(args.pg_admin_url, dbname)
                 env = dict(
                     os.environ,
+                    **({"OAIPRESS_FORMATS": args.formats} if args.formats else {}),
                     OAIPRESS_DATABASE_URL=db_url,
                     OAIPRESS_SECRET_KEY="bench",
                     OAIPRESS_BASE_URL=base_url,
@@ -664,6 +671,8 @@ def bench_size(
                     log(f"{name}: import FAILED: {exc}")
 
         # -- serve -------------------------------------------------------------------------
+        if args.import_only:
+            plans = []
         for name, cmd, env, base_url in plans:
             try:
                 server = start_server(
@@ -746,7 +755,7 @@ def import_oai_dc_only(
         url = f"sqlite:///{db}"
         drop = lambda: remove_sqlite(db)  # noqa: E731
     else:
-        dbname = f"oaipress_bench_{n}_oai_dc"
+        dbname = f"{args.pg_database_prefix}_{n}_oai_dc"
         url = pg_url_for(args.pg_admin_url, dbname)
         drop_sql = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
         pg_admin(args.pg_admin_url, drop_sql, dbname)
@@ -805,7 +814,10 @@ def fmt(fmt_str: str, v: float | None) -> str:
 
 
 def verdicts(
-    all_results: dict[int, dict[str, SystemResult]], sizes: list[int], backends: list[str]
+    all_results: dict[int, dict[str, SystemResult]],
+    sizes: list[int],
+    backends: list[str],
+    args_import_only: bool = False,
 ) -> list[str]:
     lines = []
 
@@ -819,7 +831,8 @@ def verdicts(
             res = all_results[n].get(name)
             base = all_results[n].get(BASELINE)
             if res is None or not res.runs:
-                line(None, f"{name} N={n}: not measured")
+                if not args_import_only:
+                    line(None, f"{name} N={n}: not measured")
                 continue
             for key, target, higher, label in (
                 ("harvest_rps", HARVEST_MIN_RATIO, True, "full harvest ≥ {t}× baseline"),
@@ -855,7 +868,7 @@ def verdicts(
                 growth <= RSS_MAX_GROWTH,
                 f"{name}: peak RSS at N={hi} ≤ {RSS_MAX_GROWTH}× at N={lo}: {growth:.2f}×{note}",
             )
-        else:
+        elif not args_import_only:
             line(None, f"{name}: peak RSS growth needs two sizes (10k and 1M)")
         for n in sizes:
             res = all_results[n].get(name)
@@ -866,6 +879,21 @@ def verdicts(
                     f"{name} N={n}: import with every format ≤ {IMPORT_FORMATS_MAX_RATIO}× "
                     f"the oai_dc-only import: {res.import_s:.1f} s ÷ {res.import_dc_s:.1f} s "
                     f"= {ratio:.2f}× (in CPU time: {fmt('{:.2f}', res.import_cpu_ratio)}×)",
+                )
+        for n in sizes:
+            res, base = all_results[n].get(name), all_results[n].get(BASELINE)
+            if res and res.import_s and base and base.import_s:
+                ratio = res.import_s / base.import_s
+                cpu = (
+                    f"; CPU {res.import_cpu_s:.0f} s ÷ {base.import_cpu_s:.0f} s = "
+                    f"{res.import_cpu_s / base.import_cpu_s:.2f}×"
+                    if res.import_cpu_s and base.import_cpu_s
+                    else ""
+                )
+                line(
+                    ratio <= IMPORT_BASELINE_MAX_RATIO,
+                    f"{name} N={n}: import ≤ {IMPORT_BASELINE_MAX_RATIO}× the baseline load: "
+                    f"{res.import_s:.1f} s ÷ {base.import_s:.1f} s = {ratio:.2f}×{cpu}",
                 )
         imported = [n for n in sizes if (r := all_results[n].get(name)) and r.import_s]
         if imported:
@@ -938,6 +966,8 @@ def report(
         out += ["", f"## N = {n:,}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         base = results.get(BASELINE)
         for key, label, f, _higher in FIGURES:
+            if args.import_only and not key.startswith("import_"):
+                continue
             row = [label.format(c=args.concurrency)]
             for name in names:
                 v = value(results[name], key)
@@ -956,7 +986,7 @@ def report(
                 out.append(f"\n*{name}:* {note}")
     if args.only != "baseline":
         out += ["", "## Targets", ""]
-        out += verdicts(all_results, list(all_results), args.backends)
+        out += verdicts(all_results, list(all_results), args.backends, args.import_only)
     return "\n".join(out) + "\n"
 
 
@@ -1010,7 +1040,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--pg-admin-url",
         default="postgresql://postgres@127.0.0.1:5432/test",
-        help="where to create and drop the oaipress_bench_<N> databases",
+        help="where to create and drop the <prefix>_<N> databases",
+    )
+    p.add_argument(
+        "--pg-database-prefix",
+        default="oaipress_bench",
+        help="names of the PostgreSQL databases made (and dropped): <prefix>_<N>[_oai_dc]",
     )
     p.add_argument(
         "--page-size",
@@ -1053,6 +1088,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         dest="oai_dc_import",
         action="store_false",
         help="skip the second, oai_dc-only import (OAIPRESS_FORMATS=oai_dc) of each backend",
+    )
+    p.add_argument(
+        "--import-only",
+        action="store_true",
+        help="time the loads and imports only: start no server, measure no harvest",
+    )
+    p.add_argument(
+        "--formats",
+        default="",
+        help="OAIPRESS_FORMATS of the main import (default: the environment's, else all six)",
     )
     p.add_argument("--startup-timeout", type=float, default=120)
     args = p.parse_args(argv)

@@ -7,15 +7,17 @@ has read the whole input and listed every bad line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from records.aggregator_sets import AGGREGATOR_SETS, header_sets
 from records.db import insert_for, insert_ignoring_duplicates
+from records.deferred_indexes import defer_if_empty, rebuild
 from records.lines import (
     MAX_REPORTED_ERRORS,
     ImportRejected,
@@ -76,6 +78,25 @@ def tombstone(local_id: str, sets: list[str]) -> dict[str, Any]:
     return {"id": local_id, "deleted": True, "sets": sets}
 
 
+def prepare(item: _Item, renderer: Renderer, keep_datestamps: bool) -> None:
+    """Do in a worker process what the writer would otherwise do for ``item``.
+
+    The content hash, the header's sets and the header under the stamp the writer will
+    use, when they depend on the line alone: a deletion that names no sets keeps the
+    stored record's, which only the writer knows.
+    """
+    record = item.record
+    if item.names_a_set or (record["deleted"] and record["sets"] is None):
+        return
+    if not record["deleted"]:
+        item.renditions = renderer.metadata(record)
+    item.digest = content_hash(record)
+    item.sets = header_sets(record)
+    stamp = item.datestamp if keep_datestamps and item.datestamp else PROVISIONAL
+    item.header = renderer.header(record["id"], stamp, item.sets, record["deleted"])
+    item.header_stamp = stamp
+
+
 class RecordWriter:
     """Writes batches of canonical records with bulk statements (no per-row ORM work)."""
 
@@ -92,7 +113,9 @@ class RecordWriter:
         self.known_sets: set[str] = set(session.scalars(select(OAISet.spec)))
         #: content hashes of the batch being written, by record id (computed once)
         self._digests: dict[str, str] = {}
-        self._prerendered: dict[str, list[tuple[str, str, bytes]]] = {}
+        #: the batch's items, by record id: what a worker prepared for them
+        self._items: dict[str, _Item] = {}
+        self._inserts = DriverInserts(session)
 
     def write(self, items: list[_Item], summary: ImportSummary) -> None:
         # A later line with the same id wins; it is written in a later batch.
@@ -107,8 +130,8 @@ class RecordWriter:
 
     def _write_batch(self, items: list[_Item], summary: ImportSummary) -> None:
         self._digests.clear()
-        self._prerendered = {i.record["id"]: i.renditions for i in items if i.renditions}
-        ids = [item.record["id"] for item in items]
+        self._items = {item.record["id"]: item for item in items}
+        ids = list(self._items)
         existing = {
             row.local_id: row
             for row in self.session.execute(
@@ -139,7 +162,7 @@ class RecordWriter:
                 if sets is None:
                     sets = kept_sets.get(old.pk, []) if old else []
                 record = tombstone(record["id"], sets)
-            digest = self._digests[record["id"]] = content_hash(record)
+            digest = self._digests[record["id"]] = item.digest or content_hash(record)
             wanted = item.datestamp if self.keep_datestamps and item.datestamp else None
             if old and old.content_hash == digest and (wanted is None or wanted == old.datestamp):
                 summary.unchanged += 1
@@ -173,6 +196,7 @@ class RecordWriter:
         The datestamp is given when the transaction publishes (records.stamping).
         """
         self._digests.clear()
+        self._items = {}
         if records:
             self._store([(record, PROVISIONAL, pk) for record, pk in records])
 
@@ -211,55 +235,44 @@ class RecordWriter:
                 ],
             )
         new = [(record, stamp) for record, stamp, pk in changes if pk is None]
-        if new:
-            table = Record.__table__
-            inserted = session.connection().execute(
-                table.insert().returning(
-                    table.c.pk, table.c.local_id, sort_by_parameter_order=True
-                ),
-                [self._record_row(record, stamp) for record, stamp in new],
-            )
-            new_pks = {local_id: pk for pk, local_id in inserted}
-        else:
-            new_pks = {}
-        children: dict[type, list[dict[str, Any]]] = {
-            t: [] for t in (Author, ArticleFile, RightsStatement, SetMembership)
-        }
+        new_pks = self._insert_records(new) if new else {}
+        memberships: list[tuple[Any, ...]] = []
+        authors: list[tuple[Any, ...]] = []
+        files: list[tuple[Any, ...]] = []
+        rights: list[tuple[Any, ...]] = []
         renditions: list[tuple[int, str, str, bytes]] = []
         new_specs: set[str] = set()
         for record, stamp, old_pk in changes:
             pk = old_pk if old_pk is not None else new_pks[record["id"]]
-            for spec, direct in set_ancestry(header_sets(record)).items():
-                children[SetMembership].append(
-                    {
-                        "record_pk": pk,
-                        "set_spec": spec,
-                        "direct": direct,
-                        "datestamp": stamp,
-                        "local_id": record["id"],
-                    }
-                )
+            local_id = record["id"]
+            for spec, direct in set_ancestry(self._header_sets(record)).items():
+                memberships.append((pk, spec, direct, stamp, local_id))
                 if spec not in self.known_sets:
                     new_specs.add(spec)
             if record["deleted"]:
                 continue
-            children[Author].extend(
-                {"record_pk": pk, "position": i, **author}
+            authors.extend(
+                (pk, i, *(author.get(c) for c in AUTHOR_COLUMNS[2:]))
                 for i, author in enumerate(record["authors"])
             )
-            children[ArticleFile].extend(
-                {"record_pk": pk, "position": i, **f} for i, f in enumerate(record["files"])
+            files.extend(
+                (pk, i, *(f.get(c) for c in FILE_COLUMNS[2:]))
+                for i, f in enumerate(record["files"])
             )
-            children[RightsStatement].append({"record_pk": pk, **record["rights"]})
+            rights.append((pk, *(record["rights"].get(c) for c in RIGHTS_COLUMNS[1:])))
+            item = self._items.get(record["id"])
             renditions.extend(
                 (pk, prefix, version, xml)
                 for prefix, version, xml in (
-                    self._prerendered.get(record["id"]) or self.renderer.metadata(record)
+                    item.renditions
+                    if item is not None and item.renditions is not None
+                    else self.renderer.metadata(record)
                 )
             )
-        for table, rows in children.items():
-            if rows:
-                session.connection().execute(table.__table__.insert(), rows)
+        self._inserts.run(SetMembership, MEMBERSHIP_COLUMNS, memberships)
+        self._inserts.run(Author, AUTHOR_COLUMNS, authors)
+        self._inserts.run(ArticleFile, FILE_COLUMNS, files)
+        self._inserts.run(RightsStatement, RIGHTS_COLUMNS, rights)
         insert_renditions(session, renditions)
         if new_specs:
             # Another import may create the same set at the same time: both must succeed.
@@ -269,8 +282,64 @@ class RecordWriter:
             )
             self.known_sets |= new_specs
 
+    def _insert_records(self, new: list[tuple[dict[str, Any], datetime]]) -> dict[str, int]:
+        """Insert new records; return their primary keys by local id.
+
+        PostgreSQL: the keys come from the table's sequence first, so the rows go in with
+        them. SQLite: a transaction that writes holds the database's only write lock, so
+        an executemany's rows get consecutive keys ending at ``last_insert_rowid()``;
+        checked at both ends, else read back by local id.
+        """
+        connection = self.session.connection()
+        rows = [self._record_row(record, stamp) for record, stamp in new]
+        ids = [row["local_id"] for row in rows]
+        if connection.dialect.name == "postgresql":
+            pks = sorted(
+                connection.exec_driver_sql(
+                    "SELECT nextval(pg_get_serial_sequence('records', 'pk')) "
+                    f"FROM generate_series(1, {len(rows)})"
+                ).scalars()
+            )
+            self._inserts.run(
+                Record,
+                ("pk", *RECORD_COLUMNS),
+                [
+                    (pk, *(row[c] for c in RECORD_COLUMNS))
+                    for pk, row in zip(pks, rows, strict=True)
+                ],
+            )
+            return dict(zip(ids, pks, strict=True))
+        self._inserts.run(
+            Record, RECORD_COLUMNS, [tuple(row[c] for c in RECORD_COLUMNS) for row in rows]
+        )
+        last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        first = last - len(rows) + 1
+        ends = {
+            pk: local_id
+            for pk, local_id in connection.execute(
+                select(Record.pk, Record.local_id).where(Record.pk.in_((first, last)))
+            )
+        }
+        if ends.get(first) == ids[0] and ends.get(last) == ids[-1]:
+            return dict(zip(ids, range(first, last + 1), strict=True))
+        found = connection.execute(
+            select(Record.local_id, Record.pk).where(Record.local_id.in_(ids))
+        )
+        return {local_id: pk for local_id, pk in found}
+
+    def _header_sets(self, record: dict[str, Any]) -> list[str]:
+        item = self._items.get(record["id"])
+        if item is not None and item.sets is not None:
+            return item.sets
+        return header_sets(record)
+
     def _record_row(self, record: dict[str, Any], stamp: datetime) -> dict[str, Any]:
-        header = self.renderer.header(record["id"], stamp, header_sets(record), record["deleted"])
+        item = self._items.get(record["id"])
+        if item is not None and item.header is not None and item.header_stamp == stamp:
+            header = item.header
+        else:
+            sets = self._header_sets(record)
+            header = self.renderer.header(record["id"], stamp, sets, record["deleted"])
         row: dict[str, Any] = {
             "local_id": record["id"],
             "datestamp": stamp,
@@ -305,6 +374,101 @@ class RecordWriter:
         return row
 
 
+#: an INSERT's SQL and the bind processors of its columns, by position
+_Plan = tuple[str, list[tuple[int, Any]]]
+
+
+class DriverInserts:
+    """INSERTs of rows given as tuples, in one executemany of the driver's own per table.
+
+    SQLAlchemy's per-row work (a parameter dict per row, compiled per batch) cost more
+    than the database's own inserts; here each column's bind processor (JSON, dates,
+    booleans as the dialect stores them) is looked up once, so the stored values are
+    exactly those SQLAlchemy would store.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
+
+    def _plan(self, model: type[Any], columns: tuple[str, ...]) -> _Plan:
+        table = model.__table__
+        key = (table.name, columns)
+        if key not in self._plans:
+            dialect = self.session.get_bind().dialect
+            quote = dialect.identifier_preparer.quote
+            marker = "?" if dialect.paramstyle == "qmark" else "%s"
+            sql = (
+                f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+                f"VALUES ({', '.join([marker] * len(columns))})"
+            )
+            processors = [
+                (i, processor)
+                for i, name in enumerate(columns)
+                if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            ]
+            self._plans[key] = (sql, processors)
+        return self._plans[key]
+
+    def run(self, model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        sql, processors = self._plan(model, columns)
+        if processors:
+            converted = []
+            for row in rows:
+                values = list(row)
+                for i, processor in processors:
+                    values[i] = processor(values[i])
+                converted.append(tuple(values))
+            rows = converted
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            copy_rows(connection, model.__table__.name, columns, rows)
+        else:
+            connection.exec_driver_sql(sql, rows)
+
+
+RECORD_COLUMNS = (
+    "local_id",
+    "datestamp",
+    "deleted",
+    "content_hash",
+    "header_xml",
+    "title",
+    "language",
+    "abstract",
+    "keywords",
+    "references",
+    "journal_title",
+    "journal_issn",
+    "journal_eissn",
+    "journal_publisher",
+    "volume",
+    "issue",
+    "pages",
+    "published",
+    "doi",
+    "url",
+    "resource_type",
+    "version",
+    "extra",
+)
+MEMBERSHIP_COLUMNS = ("record_pk", "set_spec", "direct", "datestamp", "local_id")
+AUTHOR_COLUMNS = ("record_pk", "position", "family", "given", "orcid", "affiliation")
+FILE_COLUMNS = ("record_pk", "position", "url", "mime_type", "label")
+RIGHTS_COLUMNS = (
+    "record_pk",
+    "license",
+    "license_name",
+    "statement",
+    "holder",
+    "year",
+    "access",
+    "embargo_until",
+)
+
+
 def insert_renditions(session: Session, rows: list[tuple[int, str, str, bytes]]) -> None:
     """``(record_pk, prefix, version, xml)`` rows, in one executemany of the driver's own.
 
@@ -315,13 +479,30 @@ def insert_renditions(session: Session, rows: list[tuple[int, str, str, bytes]])
     if not rows:
         return
     connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     table = Rendition.__table__.name
+    if connection.dialect.name == "postgresql":
+        copy_rows(connection, table, ("record_pk", "prefix", "version", "xml"), rows)
+        return
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
         f"INSERT INTO {table} (record_pk, prefix, version, xml) "
         f"VALUES ({marker}, {marker}, {marker}, {marker})",
         rows,
     )
+
+
+def copy_rows(
+    connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: rows into ``table`` with ``COPY … FROM STDIN`` (psycopg 3), in the
+    connection's transaction; one stream instead of a statement per row."""
+    quote = connection.dialect.identifier_preparer.quote
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _set_row(spec: str) -> dict[str, str | None]:
@@ -366,6 +547,8 @@ def import_records(
 
     With ``jobs`` > 1, lines are checked and rendered by that many worker processes
     while this one writes: the bulk of an import's work is Python, not the database.
+    Such a large import into an empty store builds the listing indexes after the rows
+    (records.deferred_indexes), and on SQLite gives itself a larger page cache.
 
     Raises :class:`ImportRejected` when a line is bad and ``skip_invalid`` is false;
     the caller must then roll back (what was written so far is in the same transaction).
@@ -373,12 +556,50 @@ def import_records(
     store's clock as the transaction is about to commit (records.stamping).
     """
     summary = ImportSummary()
+    connection = session.connection()
+    deferred = defer_if_empty(connection) if jobs > 1 else []
+    with _sqlite_cache(connection, IMPORT_CACHE_KIB if jobs > 1 else 0):
+        _import(session, lines, renderer, summary, keep_datestamps, skip_invalid, batch_size, jobs)
+        rebuild(connection, deferred)
+    publish(session, now)
+    return summary
+
+
+#: SQLite's page cache during a large import (its default is 2 MiB): the unique index on
+#: local ids takes a page per random id, and re-reading them from disk dominated.
+IMPORT_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def _sqlite_cache(connection: Connection, kib: int) -> Iterator[None]:
+    """A larger page cache for this connection while the block runs (memory only)."""
+    if not kib or connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+
+
+def _import(
+    session: Session,
+    lines: Iterable[str | bytes],
+    renderer: Renderer,
+    summary: ImportSummary,
+    keep_datestamps: bool,
+    skip_invalid: bool,
+    batch_size: int,
+    jobs: int,
+) -> None:
     writer = RecordWriter(session, renderer, keep_datestamps=keep_datestamps)
     batch: list[_Item] = []
     if jobs > 1:
         from records.pipeline import prepared_items
 
-        items = prepared_items(lines, renderer, summary, jobs, batch_size)
+        items = prepared_items(lines, renderer, summary, jobs, batch_size, keep_datestamps)
     else:
         items = parse_lines(lines, summary)
     items = without_duplicate_ids(items, summary)
@@ -396,8 +617,6 @@ def import_records(
         raise ImportRejected(summary)
     if batch:
         writer.write(batch, summary)
-    publish(session, now)
-    return summary
 
 
 def delete_record(

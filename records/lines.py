@@ -78,6 +78,13 @@ class _Item:
     datestamp: datetime | None
     #: metadata already rendered (by a worker process of records.pipeline), if any
     renditions: list[tuple[str, str, bytes]] | None = None
+    #: what a worker process also prepared (records.pipeline), so that the process
+    #: writing to the database does not: the content hash, the sets of the header and
+    #: the header rendered under ``header_stamp``
+    digest: str | None = None
+    sets: list[str] | None = None
+    header: bytes | None = None
+    header_stamp: datetime | None = None
 
     @property
     def names_a_set(self) -> bool:

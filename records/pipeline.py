@@ -22,23 +22,25 @@ from itertools import islice
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
-from records.ingest import Renderer
+from records.ingest import Renderer, prepare
 from records.lines import MAX_REPORTED_ERRORS, ImportSummary, LineError, _Item, parse_lines
 
 #: How long stopping waits for a chunk in flight (a chunk is at most 10,000 lines).
 CHUNK_TIMEOUT = 60.0
 
 _renderer: Renderer | None = None
+_keep_datestamps = False
 _stopping: Any = None  # a shared flag: the import is being stopped, drop the work
 
 Prepared = tuple[list[_Item], list[LineError], int]
 
 
-def _init(renderer: Renderer, stopping: Any) -> None:
+def _init(renderer: Renderer, stopping: Any, keep_datestamps: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
-    global _renderer, _stopping
+    global _renderer, _stopping, _keep_datestamps
     _renderer = renderer
     _stopping = stopping
+    _keep_datestamps = keep_datestamps
 
 
 def _prepare(first_line: int, lines: list[Any]) -> Prepared:
@@ -48,8 +50,7 @@ def _prepare(first_line: int, lines: list[Any]) -> Prepared:
     for item in parse_lines(lines, summary, first_line):
         if _stopping.value:  # nobody will read this chunk: finish at once
             return [], [], 0
-        if not item.names_a_set and not item.record.get("deleted"):
-            item.renditions = _renderer.metadata(item.record)
+        prepare(item, _renderer, _keep_datestamps)
         items.append(item)
     return items, summary.errors, summary.rejected
 
@@ -90,12 +91,14 @@ def _sigint_blocked() -> Iterator[None]:
 class _Workers:
     """A pool of worker processes and the chunks submitted to it, oldest first."""
 
-    def __init__(self, jobs: int, renderer: Renderer) -> None:
+    def __init__(self, jobs: int, renderer: Renderer, keep_datestamps: bool) -> None:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self.stopping = context.RawValue("b", 0)  # shared memory: no lock to hold
         with _sigint_blocked():
-            self.pool = context.Pool(jobs, initializer=_init, initargs=(renderer, self.stopping))
+            self.pool = context.Pool(
+                jobs, initializer=_init, initargs=(renderer, self.stopping, keep_datestamps)
+            )
         self.pending: deque[AsyncResult[Prepared]] = deque()
 
     def submit(self, first: int, chunk: list[Any]) -> None:
@@ -142,9 +145,14 @@ def stop_workers() -> None:
 
 
 def prepared_items(
-    lines: Iterable[Any], renderer: Renderer, summary: ImportSummary, jobs: int, chunk_size: int
+    lines: Iterable[Any],
+    renderer: Renderer,
+    summary: ImportSummary,
+    jobs: int,
+    chunk_size: int,
+    keep_datestamps: bool = False,
 ) -> Iterator[_Item]:
-    workers = _Workers(jobs, renderer)
+    workers = _Workers(jobs, renderer, keep_datestamps)
     _running.append(workers)
     try:
         for first, chunk in _chunks(lines, chunk_size):
