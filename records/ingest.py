@@ -429,31 +429,6 @@ class DriverInserts:
             connection.exec_driver_sql(sql, rows)
 
 
-RECORD_COLUMNS = (
-    "local_id",
-    "datestamp",
-    "deleted",
-    "content_hash",
-    "header_xml",
-    "title",
-    "language",
-    "abstract",
-    "keywords",
-    "references",
-    "journal_title",
-    "journal_issn",
-    "journal_eissn",
-    "journal_publisher",
-    "volume",
-    "issue",
-    "pages",
-    "published",
-    "doi",
-    "url",
-    "resource_type",
-    "version",
-    "extra",
-)
 MEMBERSHIP_COLUMNS = ("record_pk", "set_spec", "direct", "datestamp", "local_id")
 AUTHOR_COLUMNS = ("record_pk", "position", "family", "given", "orcid", "affiliation")
 FILE_COLUMNS = ("record_pk", "position", "url", "mime_type", "label")
@@ -529,6 +504,15 @@ ARTICLE_COLUMNS = (
     "resource_type",
     "version",
     "extra",
+)
+#: the columns of a stored record: its header, then the article
+RECORD_COLUMNS = (
+    "local_id",
+    "datestamp",
+    "deleted",
+    "content_hash",
+    "header_xml",
+    *ARTICLE_COLUMNS,
 )
 
 
