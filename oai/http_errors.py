@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, current_app, request, url_for
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
 
 ENDPOINT = "/oai"
 CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -23,7 +23,14 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def register(app: Flask) -> None:
     """Answer every HTTP error of ``app`` in plain text, and ``/oai/`` like ``/oai``."""
     app.register_error_handler(HTTPException, _plain_error)
+    app.register_error_handler(UnicodeDecodeError, _undecodable_query)
     app.wsgi_app = _TrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
+
+
+def _undecodable_query(_error: UnicodeDecodeError) -> Response:
+    """Raw bytes that are not UTF-8 in a query string: werkzeug raises when a page reads
+    its arguments. The endpoint answers badArgument itself (oai.protocol.views)."""
+    return _plain_error(BadRequest("The query string is not UTF-8; percent-encode it."))
 
 
 class _TrailingSlash:

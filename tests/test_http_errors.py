@@ -74,6 +74,19 @@ def test_a_post_body_over_the_form_limit_is_a_plain_413(client):
     assert_plain(response, 413)
 
 
+@pytest.mark.parametrize("path", ["/explore", "/browse", "/records/article/1", "/"])
+def test_raw_bytes_that_are_not_utf8_in_a_page_query_are_a_plain_400(client, path):
+    """A page that reads such a query string used to be a 500 (werkzeug raises); the
+    endpoint answers badArgument (tests/test_fuzz_protocol.py)."""
+    response = client.get(path, environ_overrides={"QUERY_STRING": "\xffverb=Identify&after=\xfe"})
+    assert response.status_code in (200, 400, 404)
+    if response.status_code == 400:
+        assert response.mimetype == "text/plain"
+        assert b"not UTF-8" in response.get_data()
+    if path == "/explore":
+        assert response.status_code == 400
+
+
 def test_a_crash_is_a_plain_500_and_is_logged(make_app, caplog):
     app = make_app()
     app.testing = False  # answer as in production instead of raising into the test
