@@ -31,7 +31,6 @@ import multiprocessing
 import os
 import random
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -47,18 +46,11 @@ if str(REPO) not in sys.path:  # `python bench/slow_clients.py` puts bench/ firs
 
 from bench import client as oai  # noqa: E402
 from bench import generate  # noqa: E402
+from tests.servers import oaipress_command  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 KINDS = ("trickle", "no-body", "idle-keepalive", "half-line")
 REQUEST_TIMEOUT = 10.0  # seconds: a normal request slower than this counts as failed
-
-
-def oaipress_command() -> list[str]:
-    beside = Path(sys.executable).with_name("oaipress")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("oaipress")
-    return [found] if found else [sys.executable, "-m", "oai.cli"]
 
 
 def server_command(setup: str, port: int, workers: int, threads: int) -> list[str]:

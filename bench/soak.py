@@ -52,6 +52,7 @@ from lxml import etree  # noqa: E402
 
 from bench import client as oai  # noqa: E402
 from bench import generate  # noqa: E402
+from tests.servers import oaipress_command  # noqa: E402
 
 NS = {"oai": "http://www.openarchives.org/OAI/2.0/"}
 REPOSITORY = "soak.example.org"
@@ -286,14 +287,6 @@ class Writer(threading.Thread):
 
 
 # -- the store and the server -------------------------------------------------------------
-
-
-def oaipress_command() -> list[str]:
-    beside = Path(sys.executable).with_name("oaipress")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("oaipress")
-    return [found] if found else [sys.executable, "-m", "oai.cli"]
 
 
 def environment(database_url: str, formats: str, page_size: int) -> dict[str, str]:

@@ -37,7 +37,7 @@ from records.models import (
     SetMembership,
 )
 from records.stamping import PROVISIONAL, Clock, publish
-from records.validate import content_hash
+from records.validate import AUTHOR_FIELDS, FILE_FIELDS, RIGHTS_FIELDS, content_hash
 
 __all__ = [
     "MAX_REPORTED_ERRORS",
@@ -430,18 +430,9 @@ class DriverInserts:
 
 
 MEMBERSHIP_COLUMNS = ("record_pk", "set_spec", "direct", "datestamp", "local_id")
-AUTHOR_COLUMNS = ("record_pk", "position", "family", "given", "orcid", "affiliation")
-FILE_COLUMNS = ("record_pk", "position", "url", "mime_type", "label")
-RIGHTS_COLUMNS = (
-    "record_pk",
-    "license",
-    "license_name",
-    "statement",
-    "holder",
-    "year",
-    "access",
-    "embargo_until",
-)
+AUTHOR_COLUMNS = ("record_pk", "position", *AUTHOR_FIELDS)
+FILE_COLUMNS = ("record_pk", "position", *FILE_FIELDS)
+RIGHTS_COLUMNS = ("record_pk", *RIGHTS_FIELDS)
 
 
 def insert_renditions(session: Session, rows: list[tuple[int, str, str, bytes]]) -> None:
