@@ -145,10 +145,8 @@ def run_import(
             "(--skip-invalid stores the good lines)"
         ) from None
     except KeyboardInterrupt:
-        # Ctrl-C: before the commit, the transaction was rolled back. The worker
-        # processes stop now, not when the garbage collector gets to them.
+        # Ctrl-C: before the commit, the transaction was rolled back.
         # 130 is what shells report for a command ended by SIGINT.
-        stop_workers()
         stored = "the import was stored" if committed else "nothing was stored"
         click.echo(f"{path}: interrupted; {stored}", err=True)
         raise SystemExit(130) from None
@@ -156,10 +154,12 @@ def run_import(
         if not isinstance(failure, _database_errors()):
             raise
         # A full disk, a database gone away: one line, never a traceback.
-        stop_workers()
         stored = committed or (session is not None and session.info.get(COMMITTED, False))
         raise click.ClickException(_write_failure(path, failure, stored)) from None
     finally:
+        # Whatever ended the import, its worker processes stop now, not when the garbage
+        # collector gets to them: a pool left to the interpreter's exit can hang it.
+        stop_workers()
         if stream is not sys.stdin.buffer:
             stream.close()
         store.dispose()

@@ -547,7 +547,12 @@ IMPORT_CACHE_KIB = 256 * 1024
 
 @contextmanager
 def _sqlite_cache(connection: Connection, kib: int) -> Iterator[None]:
-    """A larger page cache for this connection while the block runs (memory only)."""
+    """A larger page cache for this connection while the block runs (memory only).
+
+    A Ctrl-C inside a driver call makes SQLAlchemy invalidate the connection: it is
+    thrown away, cache and all, and any statement on it would raise a second error
+    that hides the interruption (and left the import hanging), so none is sent.
+    """
     if not kib or connection.dialect.name != "sqlite":
         yield
         return
@@ -556,7 +561,8 @@ def _sqlite_cache(connection: Connection, kib: int) -> Iterator[None]:
     try:
         yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+        if not connection.invalidated:
+            connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _import(

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
-from records import deferred_indexes, ingest
+from records import deferred_indexes, ingest, pipeline
 from records.ingest import ImportRejected, import_records
 from records.queries import iter_records, record_to_dict
 from tests.conftest import Clock, make_record
@@ -133,3 +133,31 @@ def test_an_import_into_a_store_with_records_keeps_its_indexes(app, monkeypatch)
     titles = {r["id"]: r["title"] for r, _, _ in _dump(app)}
     assert len(titles) == 15
     assert titles["article/5"] == "A new title"
+
+
+def test_ctrl_c_inside_a_database_call_of_a_large_import_stays_an_interruption(app):
+    """SQLAlchemy invalidates a connection whose driver call a Ctrl-C interrupted; the
+    import must not send it another statement on the way out (SQLite's page cache used
+    to be reset there): that raised a second error, hid the interruption, and left the
+    CLI hanging on its worker processes."""
+    _import(app, _lines(0, 3))
+    engine = _store(app).engine
+    before = _dump(app)
+
+    lookups = []
+
+    def interrupt(_conn, _cursor, statement, *_args):
+        # The second batch's look-up of its records: the first batch is written.
+        if statement.startswith("SELECT records.pk"):
+            lookups.append(statement)
+            if len(lookups) == 2:
+                raise KeyboardInterrupt
+
+    event.listen(engine, "before_cursor_execute", interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _import(app, _lines(10, 20))
+    finally:
+        event.remove(engine, "before_cursor_execute", interrupt)
+        pipeline.stop_workers()
+    assert _dump(app) == before
