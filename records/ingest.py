@@ -7,12 +7,14 @@ has read the whole input and listed every bad line.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import JSON, Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from records.aggregator_sets import AGGREGATOR_SETS, header_sets
@@ -95,6 +97,68 @@ def prepare(item: _Item, renderer: Renderer, keep_datestamps: bool) -> None:
     stamp = item.datestamp if keep_datestamps and item.datestamp else PROVISIONAL
     item.header = renderer.header(record["id"], stamp, item.sets, record["deleted"])
     item.header_stamp = stamp
+    item.rows = article_rows(record)
+    # The writer reads no other field of a prepared record, and every field it is sent
+    # is one more object for the writing process to unpickle.
+    item.record = {"id": record["id"], "deleted": record["deleted"], "sets": record["sets"]}
+
+
+def encode_json(value: Any) -> str:
+    """A JSON column's stored text, as SQLAlchemy's JSON type (and psycopg's) writes it.
+
+    Encoded by the import itself so that worker processes can do it: the writer's
+    driver statements take JSON columns already encoded (:class:`DriverInserts`).
+    """
+    return json.dumps(value)
+
+
+@dataclass(slots=True)
+class ArticleRows:
+    """A record's rows as the driver stores them, less its key, datestamp and header.
+
+    ``article`` holds the values of :data:`ARTICLE_COLUMNS`; ``authors`` and ``files``
+    start with their position, ``rights`` is ``None`` for a tombstone.
+    """
+
+    article: tuple[Any, ...]
+    authors: list[tuple[Any, ...]]
+    files: list[tuple[Any, ...]]
+    rights: tuple[Any, ...] | None
+
+
+def article_rows(record: dict[str, Any]) -> ArticleRows:
+    if record["deleted"]:
+        return ArticleRows(_TOMBSTONE_ARTICLE, [], [], None)
+    journal = record["journal"] or {}
+    article = (
+        record["title"],
+        record["language"],
+        record["abstract"],
+        encode_json(record["keywords"]),
+        encode_json(record["references"]),
+        journal.get("title"),
+        journal.get("issn"),
+        journal.get("eissn"),
+        journal.get("publisher"),
+        record["volume"],
+        record["issue"],
+        record["pages"],
+        record["published"],
+        record["doi"],
+        record["url"],
+        record.get("type"),
+        record.get("version"),
+        encode_json(record.get("extra")),
+    )
+    return ArticleRows(
+        article,
+        [
+            (i, *(author.get(c) for c in AUTHOR_FIELDS))
+            for i, author in enumerate(record["authors"])
+        ],
+        [(i, *(f.get(c) for c in FILE_FIELDS)) for i, f in enumerate(record["files"])],
+        tuple(record["rights"].get(c) for c in RIGHTS_FIELDS),
+    )
 
 
 class RecordWriter:
@@ -226,10 +290,11 @@ class RecordWriter:
                 Rendition,
             ):
                 session.execute(delete(table).where(table.record_pk.in_(old_pks)))
-            session.execute(
-                update(Record).execution_options(synchronize_session=False),
+            self._inserts.update(
+                Record,
+                RECORD_COLUMNS[1:],
                 [
-                    {"pk": pk, **self._record_row(record, stamp)}
+                    (*self._record_row(record, stamp)[1:], pk)
                     for record, stamp, pk in changes
                     if pk is not None
                 ],
@@ -251,15 +316,11 @@ class RecordWriter:
                     new_specs.add(spec)
             if record["deleted"]:
                 continue
-            authors.extend(
-                (pk, i, *(author.get(c) for c in AUTHOR_COLUMNS[2:]))
-                for i, author in enumerate(record["authors"])
-            )
-            files.extend(
-                (pk, i, *(f.get(c) for c in FILE_COLUMNS[2:]))
-                for i, f in enumerate(record["files"])
-            )
-            rights.append((pk, *(record["rights"].get(c) for c in RIGHTS_COLUMNS[1:])))
+            rows = self._article_rows(record)
+            authors.extend((pk, *author) for author in rows.authors)
+            files.extend((pk, *f) for f in rows.files)
+            if rows.rights is not None:
+                rights.append((pk, *rows.rights))
             item = self._items.get(record["id"])
             renditions.extend(
                 (pk, prefix, version, xml)
@@ -292,7 +353,7 @@ class RecordWriter:
         """
         connection = self.session.connection()
         rows = [self._record_row(record, stamp) for record, stamp in new]
-        ids = [row["local_id"] for row in rows]
+        ids = [row[0] for row in rows]
         if connection.dialect.name == "postgresql":
             pks = sorted(
                 connection.exec_driver_sql(
@@ -303,15 +364,10 @@ class RecordWriter:
             self._inserts.run(
                 Record,
                 ("pk", *RECORD_COLUMNS),
-                [
-                    (pk, *(row[c] for c in RECORD_COLUMNS))
-                    for pk, row in zip(pks, rows, strict=True)
-                ],
+                [(pk, *row) for pk, row in zip(pks, rows, strict=True)],
             )
             return dict(zip(ids, pks, strict=True))
-        self._inserts.run(
-            Record, RECORD_COLUMNS, [tuple(row[c] for c in RECORD_COLUMNS) for row in rows]
-        )
+        self._inserts.run(Record, RECORD_COLUMNS, rows)
         last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
         first = last - len(rows) + 1
         ends = {
@@ -333,45 +389,28 @@ class RecordWriter:
             return item.sets
         return header_sets(record)
 
-    def _record_row(self, record: dict[str, Any], stamp: datetime) -> dict[str, Any]:
+    def _article_rows(self, record: dict[str, Any]) -> ArticleRows:
+        item = self._items.get(record["id"])
+        if item is not None and item.rows is not None:
+            return item.rows
+        return article_rows(record)
+
+    def _record_row(self, record: dict[str, Any], stamp: datetime) -> tuple[Any, ...]:
+        """The values of :data:`RECORD_COLUMNS`."""
         item = self._items.get(record["id"])
         if item is not None and item.header is not None and item.header_stamp == stamp:
             header = item.header
         else:
             sets = self._header_sets(record)
             header = self.renderer.header(record["id"], stamp, sets, record["deleted"])
-        row: dict[str, Any] = {
-            "local_id": record["id"],
-            "datestamp": stamp,
-            "deleted": record["deleted"],
-            "content_hash": self._digests.get(record["id"]) or content_hash(record),
-            "header_xml": header,
-        }
-        if record["deleted"]:
-            row.update(dict.fromkeys(ARTICLE_COLUMNS))
-            return row
-        journal = record["journal"] or {}
-        row.update(
-            title=record["title"],
-            language=record["language"],
-            abstract=record["abstract"],
-            keywords=record["keywords"],
-            references=record["references"],
-            journal_title=journal.get("title"),
-            journal_issn=journal.get("issn"),
-            journal_eissn=journal.get("eissn"),
-            journal_publisher=journal.get("publisher"),
-            volume=record["volume"],
-            issue=record["issue"],
-            pages=record["pages"],
-            published=record["published"],
-            doi=record["doi"],
-            url=record["url"],
-            resource_type=record.get("type"),
-            version=record.get("version"),
-            extra=record.get("extra"),
+        return (
+            record["id"],
+            stamp,
+            record["deleted"],
+            self._digests.get(record["id"]) or content_hash(record),
+            header,
+            *self._article_rows(record).article,
         )
-        return row
 
 
 #: an INSERT's SQL and the bind processors of its columns, by position
@@ -379,33 +418,44 @@ _Plan = tuple[str, list[tuple[int, Any]]]
 
 
 class DriverInserts:
-    """INSERTs of rows given as tuples, in one executemany of the driver's own per table.
+    """INSERTs (and UPDATEs by key) of rows given as tuples, one executemany of the
+    driver's own per table.
 
     SQLAlchemy's per-row work (a parameter dict per row, compiled per batch) cost more
-    than the database's own inserts; here each column's bind processor (JSON, dates,
-    booleans as the dialect stores them) is looked up once, so the stored values are
-    exactly those SQLAlchemy would store.
+    than the database's own inserts; here each column's bind processor (dates, booleans
+    as the dialect stores them) is looked up once, so the stored values are exactly
+    those SQLAlchemy would store. JSON columns come already encoded (:func:`encode_json`),
+    by the worker processes when there are some.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
+        self._plans: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
 
-    def _plan(self, model: type[Any], columns: tuple[str, ...]) -> _Plan:
+    def _plan(self, model: type[Any], columns: tuple[str, ...], update: bool = False) -> _Plan:
         table = model.__table__
-        key = (table.name, columns)
+        key = (table.name, "update" if update else "insert", columns)
         if key not in self._plans:
             dialect = self.session.get_bind().dialect
             quote = dialect.identifier_preparer.quote
             marker = "?" if dialect.paramstyle == "qmark" else "%s"
-            sql = (
-                f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-                f"VALUES ({', '.join([marker] * len(columns))})"
-            )
+            if update:  # the key comes last: ``pk`` (records) or ``record_pk``
+                (key_column,) = (c.name for c in table.primary_key.columns)
+                sql = (
+                    f"UPDATE {quote(table.name)} SET "
+                    f"{', '.join(f'{quote(c)} = {marker}' for c in columns)} "
+                    f"WHERE {quote(key_column)} = {marker}"
+                )
+            else:
+                sql = (
+                    f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+                    f"VALUES ({', '.join([marker] * len(columns))})"
+                )
             processors = [
                 (i, processor)
                 for i, name in enumerate(columns)
-                if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                if not isinstance(table.c[name].type, JSON)
+                and (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
             ]
             self._plans[key] = (sql, processors)
         return self._plans[key]
@@ -414,19 +464,35 @@ class DriverInserts:
         if not rows:
             return
         sql, processors = self._plan(model, columns)
-        if processors:
-            converted = []
-            for row in rows:
-                values = list(row)
-                for i, processor in processors:
-                    values[i] = processor(values[i])
-                converted.append(tuple(values))
-            rows = converted
+        rows = _processed(rows, processors)
         connection = self.session.connection()
         if connection.dialect.name == "postgresql":
             copy_rows(connection, model.__table__.name, columns, rows)
         else:
             connection.exec_driver_sql(sql, rows)
+
+    def update(
+        self, model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Set ``columns`` of existing rows: each row is their values, then its key."""
+        if not rows:
+            return
+        sql, processors = self._plan(model, columns, update=True)
+        self.session.connection().exec_driver_sql(sql, _processed(rows, processors))
+
+
+def _processed(
+    rows: list[tuple[Any, ...]], processors: list[tuple[int, Any]]
+) -> list[tuple[Any, ...]]:
+    if not processors:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for i, processor in processors:
+            values[i] = processor(values[i])
+        converted.append(tuple(values))
+    return converted
 
 
 MEMBERSHIP_COLUMNS = ("record_pk", "set_spec", "direct", "datestamp", "local_id")
@@ -495,6 +561,11 @@ ARTICLE_COLUMNS = (
     "resource_type",
     "version",
     "extra",
+)
+#: a tombstone's article: nothing, stored as SQLAlchemy stores ``None`` in a JSON column
+_TOMBSTONE_ARTICLE = tuple(
+    encode_json(None) if isinstance(Record.__table__.c[c].type, JSON) else None
+    for c in ARTICLE_COLUMNS
 )
 #: the columns of a stored record: its header, then the article
 RECORD_COLUMNS = (

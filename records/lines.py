@@ -85,6 +85,9 @@ class _Item:
     sets: list[str] | None = None
     header: bytes | None = None
     header_stamp: datetime | None = None
+    #: the record's article rows as the driver stores them (records.ingest.ArticleRows);
+    #: once a worker made them, ``record`` keeps only what the writer still reads
+    rows: Any = None
 
     @property
     def names_a_set(self) -> bool:

@@ -161,3 +161,29 @@ def test_ctrl_c_inside_a_database_call_of_a_large_import_stays_an_interruption(a
         event.remove(engine, "before_cursor_execute", interrupt)
         pipeline.stop_workers()
     assert _dump(app) == before
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_json_columns_are_stored_as_sqlalchemy_encodes_them(app, jobs):
+    """The import encodes JSON columns itself (in the workers when there are some): the
+    stored text is what SQLAlchemy's JSON type writes, ``null`` for a tombstone's."""
+    record = make_record(1, keywords=["Ähnlichkeit", "x"], extra={"b": [1, "ü"], "a": None})
+    lines = [json.dumps(record), json.dumps({"id": "article/2", "deleted": True})]
+    _import(app, lines, jobs=jobs)
+    _import(app, [json.dumps(dict(record, keywords=["y"]))], jobs=jobs)  # an update
+    query = text(
+        'SELECT local_id, CAST(keywords AS TEXT), CAST("references" AS TEXT), '
+        "CAST(extra AS TEXT) FROM records ORDER BY local_id"
+    )
+    with _store(app).engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(query)]
+    stored = {r["id"]: r for r, _, _ in _dump(app)}["article/1"]
+    assert rows == [
+        (
+            "article/1",
+            json.dumps(["y"]),
+            json.dumps(stored["references"]),
+            json.dumps({"b": [1, "ü"], "a": None}),
+        ),
+        ("article/2", "null", "null", "null"),
+    ]
