@@ -28,23 +28,15 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import BENCH, ensure_corpus, log, oaipress_command, pg_admin, pg_url_for
+from bench.run import BENCH, empty_store_url, ensure_corpus, log, oaipress_command
 
 TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 
 
 def _import(args: argparse.Namespace) -> str:
     corpus, _ = ensure_corpus(args.size, args.seed, BENCH / "out")
-    if args.backend == "sqlite":
-        path = BENCH / "out" / f"one-datestamp-{args.size}.sqlite"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        name = f"oaipress_bench_one_{args.size}"
-        pg_admin(args.pg_admin_url, "DROP DATABASE IF EXISTS {}", name)
-        pg_admin(args.pg_admin_url, "CREATE DATABASE {}", name)
-        url = pg_url_for(args.pg_admin_url, name)
+    name = f"oaipress_bench_one_{args.size}"
+    url = empty_store_url(args.backend, name, BENCH / "out", args.pg_admin_url)
     env = dict(os.environ, OAIPRESS_DATABASE_URL=url, OAIPRESS_FORMATS="oai_dc")
     started = time.perf_counter()
     subprocess.run([*oaipress_command("auto"), "import", str(corpus)], env=env, check=True)

@@ -28,12 +28,10 @@ from bench import client as oai
 from bench import generate
 from bench.run import (
     BENCH,
+    empty_store_url,
     ensure_corpus,
     log,
     oaipress_command,
-    pg_admin,
-    pg_url_for,
-    remove_sqlite,
     run_bounded,
     start_server,
 )
@@ -79,15 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database
     if url is None:
         corpus, _ = ensure_corpus(args.size, args.seed, out)
-        if args.backend == "sqlite":
-            path = out / f"pages-{args.size}.db"
-            remove_sqlite(path)
-            url = f"sqlite:///{path}"
-        else:
-            name = f"oaipress_bench_pages_{args.size}"
-            pg_admin(args.pg_admin_url, "DROP DATABASE IF EXISTS {}", name)
-            pg_admin(args.pg_admin_url, "CREATE DATABASE {}", name)
-            url = pg_url_for(args.pg_admin_url, name)
+        name = (
+            f"pages-{args.size}"
+            if args.backend == "sqlite"
+            else f"oaipress_bench_pages_{args.size}"
+        )
+        url = empty_store_url(args.backend, name, out, args.pg_admin_url)
         env["OAIPRESS_DATABASE_URL"] = url
         log(f"importing {corpus.name} into {url} ...")
         seconds = run_bounded(

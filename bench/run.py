@@ -462,6 +462,17 @@ def pg_url_for(admin_url: str, dbname: str) -> str:
     return urlunsplit(("postgresql+psycopg", parts.netloc, "/" + dbname, "", ""))
 
 
+def empty_store_url(backend: str, name: str, out_dir: Path, pg_admin_url: str) -> str:
+    """The URL of an empty store called ``name``: a new SQLite file, or a new database."""
+    if backend == "sqlite":
+        path = out_dir / f"{name}.db"
+        remove_sqlite(path)
+        return f"sqlite:///{path}"
+    pg_admin(pg_admin_url, "DROP DATABASE IF EXISTS {}", name)
+    pg_admin(pg_admin_url, "CREATE DATABASE {}", name)
+    return pg_url_for(pg_admin_url, name)
+
+
 def oaipress_command(spec: str) -> list[str]:
     if spec != "auto":
         return shlex.split(spec)
