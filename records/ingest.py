@@ -130,25 +130,27 @@ def article_rows(record: dict[str, Any]) -> ArticleRows:
     if record["deleted"]:
         return ArticleRows(_TOMBSTONE_ARTICLE, [], [], None)
     journal = record["journal"] or {}
-    article = (
-        record["title"],
-        record["language"],
-        record["abstract"],
-        encode_json(record["keywords"]),
-        encode_json(record["references"]),
-        journal.get("title"),
-        journal.get("issn"),
-        journal.get("eissn"),
-        journal.get("publisher"),
-        record["volume"],
-        record["issue"],
-        record["pages"],
-        record["published"],
-        record["doi"],
-        record["url"],
-        record.get("type"),
-        record.get("version"),
-        encode_json(record.get("extra")),
+    article = _stored_article(
+        {
+            "title": record["title"],
+            "language": record["language"],
+            "abstract": record["abstract"],
+            "keywords": record["keywords"],
+            "references": record["references"],
+            "journal_title": journal.get("title"),
+            "journal_issn": journal.get("issn"),
+            "journal_eissn": journal.get("eissn"),
+            "journal_publisher": journal.get("publisher"),
+            "volume": record["volume"],
+            "issue": record["issue"],
+            "pages": record["pages"],
+            "published": record["published"],
+            "doi": record["doi"],
+            "url": record["url"],
+            "resource_type": record.get("type"),
+            "version": record.get("version"),
+            "extra": record.get("extra"),
+        }
     )
     return ArticleRows(
         article,
@@ -158,6 +160,13 @@ def article_rows(record: dict[str, Any]) -> ArticleRows:
         ],
         [(i, *(f.get(c) for c in FILE_FIELDS)) for i, f in enumerate(record["files"])],
         tuple(record["rights"].get(c) for c in RIGHTS_FIELDS),
+    )
+
+
+def _stored_article(values: dict[str, Any]) -> tuple[Any, ...]:
+    """The values of :data:`ARTICLE_COLUMNS`, JSON columns encoded (the model says which)."""
+    return tuple(
+        encode_json(values[c]) if c in _JSON_COLUMNS else values[c] for c in ARTICLE_COLUMNS
     )
 
 
@@ -562,11 +571,11 @@ ARTICLE_COLUMNS = (
     "version",
     "extra",
 )
-#: a tombstone's article: nothing, stored as SQLAlchemy stores ``None`` in a JSON column
-_TOMBSTONE_ARTICLE = tuple(
-    encode_json(None) if isinstance(Record.__table__.c[c].type, JSON) else None
-    for c in ARTICLE_COLUMNS
+_JSON_COLUMNS = frozenset(
+    c for c in ARTICLE_COLUMNS if isinstance(Record.__table__.c[c].type, JSON)
 )
+#: a tombstone's article: nothing, stored as SQLAlchemy stores ``None`` in a JSON column
+_TOMBSTONE_ARTICLE = _stored_article(dict.fromkeys(ARTICLE_COLUMNS))
 #: the columns of a stored record: its header, then the article
 RECORD_COLUMNS = (
     "local_id",
