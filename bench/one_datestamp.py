@@ -69,10 +69,21 @@ def main(argv: list[str] | None = None) -> int:
         OAIPRESS_REPOSITORY_IDENTIFIER=os.environ.get("OAIPRESS_REPOSITORY_IDENTIFIER", "x.org"),
         OAIPRESS_SECRET_KEY=os.environ.get("OAIPRESS_SECRET_KEY", "bench"),
     )
-    from oai import create_app
+    from sqlalchemy.exc import SQLAlchemyError
 
-    client = create_app().test_client()
+    from oai import create_app
+    from oai.config import ConfigError
+
+    try:
+        client = create_app().test_client()
+    except (ConfigError, SQLAlchemyError) as error:
+        parser.error(f"cannot open the store {url}: {getattr(error, 'orig', None) or error}")
     first_url = "/oai?verb=ListRecords&metadataPrefix=oai_dc"
+    # A write enters the lists a second or two after its commit (the README's
+    # "Incremental harvesting and long writes"): wait for a fresh import to show.
+    deadline = time.monotonic() + 10
+    while b"<record>" not in client.get(first_url).get_data() and time.monotonic() < deadline:
+        time.sleep(0.5)
     tokens: list[str] = []
     records = 0
     started = time.perf_counter()
@@ -86,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         tokens.append(found.group(1).decode("ascii"))
         page_url = f"/oai?verb=ListRecords&resumptionToken={tokens[-1]}"
     seconds = time.perf_counter() - started
+    if len(tokens) < 2:
+        parser.error(f"{url} lists {records} records in {len(tokens) + 1} page(s): too few")
     first, _ = _timed(client, first_url, args.repeats)
     figures = {"first page": first}
     for share in (0.5, 0.9):

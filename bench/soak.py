@@ -52,6 +52,7 @@ from lxml import etree  # noqa: E402
 
 from bench import client as oai  # noqa: E402
 from bench import generate  # noqa: E402
+from bench.run import proc_status, process_tree  # noqa: E402
 from tests.servers import oaipress_command  # noqa: E402
 
 NS = {"oai": "http://www.openarchives.org/OAI/2.0/"}
@@ -351,30 +352,8 @@ def wait_until_listed(base_url: str, datestamp: str) -> float:
 
 
 def rss_kib(pid: int) -> int:
-    """Resident memory of ``pid`` and its children (gunicorn master and workers), KiB."""
-    total = 0
-    pids = [pid] + children(pid)
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except (OSError, ValueError):
-            pass
-    return total
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
+    """Resident memory of ``pid`` and its descendants (gunicorn master and workers), KiB."""
+    return sum(proc_status(p).get("VmRSS", 0) for p in process_tree(pid))
 
 
 class RSSSampler(threading.Thread):
