@@ -25,6 +25,7 @@ from lxml import etree
 from oai import create_app
 from records.db import drop_schema, make_engine
 from records.ingest import ImportSummary, import_records
+from records.queries import iter_records, record_to_dict
 from tests.xmlvalidate import OAI_NS, validate_oai_response
 
 NS = {
@@ -138,6 +139,22 @@ class Clock:
         return value
 
 
+def import_lines(
+    app: Flask,
+    lines: list[str],
+    *,
+    now: Callable[[], datetime] | None = None,
+    **options: Any,
+) -> ImportSummary:
+    """Import JSON Lines into the app's store (datestamps from ``now``, default 2020);
+    ``options`` are import_records's (``jobs``, ``batch_size``, ``keep_datestamps`` …)."""
+    store = app.extensions["oaipress.store"]
+    with store.transaction() as session:
+        return import_records(
+            session, lines, app.extensions["oaipress.renderer"], now=now or Clock(), **options
+        )
+
+
 def load_records(
     app: Flask,
     records: list[dict[str, Any]],
@@ -146,13 +163,14 @@ def load_records(
     keep_datestamps: bool = False,
 ) -> ImportSummary:
     """Import ``records`` into the app's store (datestamps from ``now``, default 2020)."""
-    store = app.extensions["oaipress.store"]
-    renderer = app.extensions["oaipress.renderer"]
     lines = [json.dumps(r) for r in records]
-    with store.transaction() as session:
-        return import_records(
-            session, lines, renderer, keep_datestamps=keep_datestamps, now=now or Clock()
-        )
+    return import_lines(app, lines, now=now, keep_datestamps=keep_datestamps)
+
+
+def stored_records(app: Flask) -> list[tuple[dict[str, Any], datetime, bytes]]:
+    """Every stored record as ``(record_to_dict, datestamp, header)``, in list order."""
+    with app.extensions["oaipress.store"].session() as session:
+        return [(record_to_dict(r), r.datestamp, r.header_xml) for r in iter_records(session)]
 
 
 @pytest.fixture

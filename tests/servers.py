@@ -105,3 +105,16 @@ def serving(env: dict[str, str], home: Path, name: str, workers: int = 2) -> Ite
         yield url
     finally:
         stop(process)
+
+
+def parse_response(received: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-case names) and body of the raw bytes of one whole response."""
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:  # the whole response was received, no more
+        assert int(headers["content-length"]) == len(body)
+    return int(status_line.split()[1]), headers, body

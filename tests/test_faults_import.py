@@ -122,6 +122,18 @@ def _complete(env: dict[str, str], home: Path, data: bytes) -> str:
     return output
 
 
+def _import_file(env: dict[str, str], home: Path, source: Path) -> subprocess.CompletedProcess[str]:
+    """``oaipress import FILE``, whatever its outcome (the caller checks it)."""
+    return subprocess.run(
+        [*oaipress_command(), "import", str(source)],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_WITHIN,
+    )
+
+
 class Import:
     """``oaipress import -`` in its own process group, fed through a pipe."""
 
@@ -348,14 +360,7 @@ def test_an_import_that_fills_the_disk_says_so_in_one_line_and_stores_nothing(
         big = jsonl(make_record(i, abstract="A long abstract. " * 400) for i in range(20, 400))
         source = tmp_path / "big.jsonl"
         source.write_bytes(big)
-        done = subprocess.run(
-            [*oaipress_command(), "import", str(source)],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_WITHIN,
-        )
+        done = _import_file(env, tmp_path, source)
         assert done.returncode == 1, done.stderr
         assert done.stderr.splitlines() == [
             f"Error: {source}: the disk is full (database or disk is full); "
@@ -395,14 +400,7 @@ def test_an_import_that_fills_postgresql_s_disk_says_so_and_stores_nothing(
         big = jsonl(make_record(i, abstract=_incompressible_abstract(rng)) for i in range(20, 620))
         source = tmp_path / "big.jsonl"
         source.write_bytes(big)
-        done = subprocess.run(
-            [*oaipress_command(), "import", str(source)],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_WITHIN,
-        )
+        done = _import_file(env, tmp_path, source)
         assert done.returncode == 1, done.stderr
         assert len(done.stderr.splitlines()) == 1, done.stderr
         (line,) = done.stderr.splitlines()

@@ -19,7 +19,7 @@ import requests
 from lxml import etree
 
 from tests.conftest import NS, OAIClient
-from tests.servers import environment, serving
+from tests.servers import environment, parse_response, serving
 from tests.xmlvalidate import validate_oai_response
 
 RESPONSE_DATE = re.compile(rb"<responseDate>[^<]*</responseDate>")
@@ -150,14 +150,9 @@ def raw_request(url: str, request: bytes) -> tuple[int, dict[str, str], str]:
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    status, headers, body = parse_response(received)
     assert int(headers["content-length"]) == len(body)
-    return int(status_line.split()[1]), headers, body.decode("utf-8")
+    return status, headers, body.decode("utf-8")
 
 
 @pytest.mark.parametrize(

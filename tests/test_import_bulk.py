@@ -15,8 +15,7 @@ from sqlalchemy import Engine, event, text
 
 from records import deferred_indexes, ingest, pipeline
 from records.ingest import ImportRejected, import_records
-from records.queries import iter_records, record_to_dict
-from tests.conftest import Clock, make_record
+from tests.conftest import Clock, import_lines, make_record, stored_records
 
 
 def _store(app):
@@ -24,16 +23,7 @@ def _store(app):
 
 
 def _import(app, lines, jobs=2, **kwargs):
-    with _store(app).transaction() as session:
-        return import_records(
-            session,
-            lines,
-            app.extensions["oaipress.renderer"],
-            now=Clock(),
-            jobs=jobs,
-            batch_size=4,
-            **kwargs,
-        )
+    return import_lines(app, lines, jobs=jobs, batch_size=4, **kwargs)
 
 
 def _indexes(engine: Engine) -> list[tuple[str, str]]:
@@ -53,11 +43,6 @@ def _lines(start: int, count: int) -> list[str]:
     return [json.dumps(r) for r in records]
 
 
-def _dump(app):
-    with _store(app).session() as session:
-        return [(record_to_dict(r), r.datestamp, r.header_xml) for r in iter_records(session)]
-
-
 def test_an_import_into_an_empty_store_ends_with_every_index_it_had(app, monkeypatch):
     rebuilt: list[str] = []
 
@@ -71,7 +56,7 @@ def test_an_import_into_an_empty_store_ends_with_every_index_it_had(app, monkeyp
     assert str(summary) == "30 added, 0 updated, 0 unchanged, 0 deleted, 0 rejected"
     assert _indexes(_store(app).engine) == before
     assert "ix_records_listing" in rebuilt and "ix_record_sets_browse" in rebuilt
-    assert len(_dump(app)) == 30
+    assert len(stored_records(app)) == 30
 
 
 def test_a_rejected_import_into_an_empty_store_leaves_its_indexes_and_no_row(app):
@@ -81,7 +66,7 @@ def test_a_rejected_import_into_an_empty_store_leaves_its_indexes_and_no_row(app
     with pytest.raises(ImportRejected):
         _import(app, lines)
     assert _indexes(_store(app).engine) == before
-    assert _dump(app) == []
+    assert stored_records(app) == []
 
 
 def test_a_failing_import_into_an_empty_store_rolls_the_dropped_indexes_back(app):
@@ -104,7 +89,7 @@ def test_a_failing_import_into_an_empty_store_rolls_the_dropped_indexes_back(app
         # jobs > 1: the indexes are dropped first; the failure comes from a worker process
         import_records(session, _lines(0, 30), Broken(), now=Clock(), jobs=2, batch_size=4)
     assert _indexes(_store(app).engine) == before
-    assert _dump(app) == []
+    assert stored_records(app) == []
 
 
 def test_a_large_import_stores_what_an_in_process_import_stores(make_app, database_url, tmp_path):
@@ -118,7 +103,7 @@ def test_a_large_import_stores_what_an_in_process_import_stores(make_app, databa
     first = _import(sequential, lines, jobs=1, keep_datestamps=True)
     second = _import(parallel, lines, jobs=2, keep_datestamps=True)
     assert str(first) == str(second) == "38 added, 0 updated, 0 unchanged, 2 deleted, 0 rejected"
-    assert _dump(sequential) == _dump(parallel)
+    assert stored_records(sequential) == stored_records(parallel)
 
 
 def test_an_import_into_a_store_with_records_keeps_its_indexes(app, monkeypatch):
@@ -130,7 +115,7 @@ def test_an_import_into_a_store_with_records_keeps_its_indexes(app, monkeypatch)
     summary = _import(app, lines)
     assert str(summary) == "5 added, 1 updated, 4 unchanged, 0 deleted, 0 rejected"
     assert _indexes(_store(app).engine) == before
-    titles = {r["id"]: r["title"] for r, _, _ in _dump(app)}
+    titles = {r["id"]: r["title"] for r, _, _ in stored_records(app)}
     assert len(titles) == 15
     assert titles["article/5"] == "A new title"
 
@@ -142,7 +127,7 @@ def test_ctrl_c_inside_a_database_call_of_a_large_import_stays_an_interruption(a
     CLI hanging on its worker processes."""
     _import(app, _lines(0, 3))
     engine = _store(app).engine
-    before = _dump(app)
+    before = stored_records(app)
 
     lookups = []
 
@@ -160,7 +145,7 @@ def test_ctrl_c_inside_a_database_call_of_a_large_import_stays_an_interruption(a
     finally:
         event.remove(engine, "before_cursor_execute", interrupt)
         pipeline.stop_workers()
-    assert _dump(app) == before
+    assert stored_records(app) == before
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -177,7 +162,7 @@ def test_json_columns_are_stored_as_sqlalchemy_encodes_them(app, jobs):
     )
     with _store(app).engine.connect() as connection:
         rows = [tuple(row) for row in connection.execute(query)]
-    stored = {r["id"]: r for r, _, _ in _dump(app)}["article/1"]
+    stored = {r["id"]: r for r, _, _ in stored_records(app)}["article/1"]
     assert rows == [
         (
             "article/1",

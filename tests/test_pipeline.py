@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from records.ingest import ImportRejected, import_records
-from records.queries import iter_records, record_to_dict
-from tests.conftest import Clock, make_record
+from records.ingest import ImportRejected
+from tests.conftest import import_lines, make_record, stored_records
 
 
 def _lines(count: int) -> list[str]:
@@ -18,22 +17,7 @@ def _lines(count: int) -> list[str]:
 
 
 def _import(app, lines, jobs, **kwargs):
-    store = app.extensions["oaipress.store"]
-    with store.transaction() as session:
-        return import_records(
-            session,
-            lines,
-            app.extensions["oaipress.renderer"],
-            now=Clock(),
-            jobs=jobs,
-            batch_size=4,
-            **kwargs,
-        )
-
-
-def _dump(app):
-    with app.extensions["oaipress.store"].session() as session:
-        return [(record_to_dict(r), r.datestamp, r.header_xml) for r in iter_records(session)]
+    return import_lines(app, lines, jobs=jobs, batch_size=4, **kwargs)
 
 
 def test_parallel_import_stores_the_same_records_as_a_sequential_one(make_app, tmp_path):
@@ -43,7 +27,7 @@ def test_parallel_import_stores_the_same_records_as_a_sequential_one(make_app, t
     first = _import(sequential, lines, jobs=1)
     second = _import(parallel, lines, jobs=2)
     assert str(first) == str(second) == "22 added, 0 updated, 0 unchanged, 1 deleted, 0 rejected"
-    assert _dump(sequential) == _dump(parallel)
+    assert stored_records(sequential) == stored_records(parallel)
 
 
 def test_parallel_import_reports_bad_lines_by_their_number_and_stores_nothing(app):
@@ -54,4 +38,4 @@ def test_parallel_import_reports_bad_lines_by_their_number_and_stores_nothing(ap
     assert [str(e) for e in rejected.value.summary.errors] == [
         "line 12: rights.access: 'free' is not one of open, embargoed, restricted, closed"
     ]
-    assert _dump(app) == []
+    assert stored_records(app) == []

@@ -36,6 +36,7 @@ from tests.servers import (
     environment,
     free_port,
     oaipress_command,
+    parse_response,
     run,
     serving,
     stop,
@@ -87,19 +88,7 @@ def exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
     with connect(port) as sock:
         sock.sendall(request)
         received = read_all(sock)
-    return parse(received)
-
-
-def parse(received: bytes) -> tuple[int, dict[str, str], bytes]:
-    head, _, body = received.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if "content-length" in headers:
-        assert int(headers["content-length"]) == len(body)
-    return int(status_line.split()[1]), headers, body
+    return parse_response(received)
 
 
 def assert_plain(status: int, headers: dict[str, str], body: bytes, expected: int) -> str:
@@ -170,7 +159,7 @@ def test_a_client_sending_a_byte_a_second_is_closed_after_the_head_deadline(serv
         finally:
             stop_sending.set()
             sender.join(WAIT)
-    assert_plain(*parse(received), 408)
+    assert_plain(*parse_response(received), 408)
 
 
 def test_full_headers_without_the_promised_body_are_closed_after_a_deadline(server):
@@ -182,7 +171,7 @@ def test_full_headers_without_the_promised_body_are_closed_after_a_deadline(serv
             b"verb=Ident"
         )
         received = read_all(sock)
-    assert_plain(*parse(received), 408)
+    assert_plain(*parse_response(received), 408)
 
 
 def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(server):
@@ -297,7 +286,7 @@ def test_expect_100_continue_gets_a_100_then_the_answer(server):
         assert interim.startswith(b"HTTP/1.1 100 ")
         sock.sendall(body)
         received = read_all(sock)
-    status, _, answer = parse(received)
+    status, _, answer = parse_response(received)
     assert status == 200
     assert validate_oai_response(answer).getroot().find("oai:Identify", NS) is not None
 
@@ -377,7 +366,7 @@ def test_sigterm_lets_a_streaming_list_records_response_finish(tmp_path):
             assert process.poll() is None, "the server exited with a response under way"
             while chunk := sock.recv(65536):  # the server closes once the response is sent
                 received += chunk
-        status, headers, body = parse(received)
+        status, headers, body = parse_response(received)
         if headers.get("transfer-encoding") == "chunked":
             body = dechunk(body)
         root = validate_oai_response(body).getroot()
