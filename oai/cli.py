@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import click
 from sqlalchemy.exc import DBAPIError
@@ -145,12 +145,10 @@ def run_import(
             "(--skip-invalid stores the good lines)"
         ) from None
     except KeyboardInterrupt:
-        # Ctrl-C: before the commit, the transaction was rolled back.
-        # 130 is what shells report for a command ended by SIGINT.
-        stored = "the import was stored" if committed else "nothing was stored"
-        click.echo(f"{path}: interrupted; {stored}", err=True)
-        raise SystemExit(130) from None
+        _interrupted(path, committed)
     except Exception as failure:
+        if _raised_while_interrupted(failure):
+            _interrupted(path, committed)
         if not isinstance(failure, _database_errors()):
             raise
         # A full disk, a database gone away: one line, never a traceback.
@@ -171,6 +169,29 @@ def run_import(
         raise click.ClickException(
             f"every line of {path} is bad ({summary.rejected} line(s)); nothing was stored"
         )
+
+
+def _interrupted(path: str, committed: bool) -> NoReturn:
+    """Ctrl-C: before the commit, the transaction was rolled back.
+
+    130 is what shells report for a command ended by SIGINT.
+    """
+    stored = "the import was stored" if committed else "nothing was stored"
+    click.echo(f"{path}: interrupted; {stored}", err=True)
+    raise SystemExit(130) from None
+
+
+def _raised_while_interrupted(failure: BaseException) -> bool:
+    """An error from cleaning up after a Ctrl-C (a rollback on a connection the
+    interruption left mid-command) is still the interruption, not a database failure."""
+    seen: set[int] = set()
+    cause: BaseException | None = failure
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 #: SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).

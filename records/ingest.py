@@ -541,9 +541,18 @@ def copy_rows(
     dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None
     statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    with dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    try:
+        with dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except BaseException:
+        # The driver is called directly here, so SQLAlchemy cannot see what interrupted
+        # it. A Ctrl-C while psycopg ends the COPY leaves the connection in the middle
+        # of it, where even ROLLBACK is refused; that error would hide the interruption.
+        # The connection is thrown away (the server rolls back) as SQLAlchemy does for
+        # an interrupted statement of its own.
+        connection.invalidate()
+        raise
 
 
 def _set_row(spec: str) -> dict[str, str | None]:

@@ -136,6 +136,31 @@ def test_ctrl_c_stops_a_parallel_import_at_once_and_stores_nothing(
     assert _export(env, tmp_path) == before
 
 
+def test_a_database_error_raised_while_cleaning_up_after_ctrl_c_is_reported_as_the_interruption(
+    cli_env, tmp_path, monkeypatch
+):
+    """Cleaning up after a Ctrl-C can fail in the driver (a rollback refused on a
+    connection the interruption left mid-command): the user still pressed Ctrl-C, so the
+    answer stays exit 130 and "interrupted", not "the database failed"."""
+    import sqlite3
+
+    from oai import cli as cli_module
+
+    def interrupted_then_failed(*_args: Any, **_kwargs: Any) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise sqlite3.OperationalError("another command is already in progress") from None
+
+    path = write_jsonl(tmp_path / "a.jsonl", [make_record(1)])
+    before = oaipress("export").output
+    monkeypatch.setattr(cli_module, "import_records", interrupted_then_failed)
+    result = oaipress("import", path)
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == [f"{path}: interrupted; nothing was stored"]
+    assert oaipress("export").output == before
+
+
 # --- --skip-invalid -----------------------------------------------------------------------
 
 

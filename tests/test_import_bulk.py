@@ -148,6 +148,37 @@ def test_ctrl_c_inside_a_database_call_of_a_large_import_stays_an_interruption(a
     assert stored_records(app) == before
 
 
+def test_ctrl_c_inside_a_copy_stays_an_interruption_and_stores_nothing(app, monkeypatch):
+    """PostgreSQL: a Ctrl-C that lands while psycopg ends a COPY leaves the connection in
+    the middle of it, where even ROLLBACK is refused ("another command is already in
+    progress"). That error used to replace the interruption (CI saw exit 1, not 130);
+    the connection must be thrown away instead of rolled back."""
+    if _store(app).engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    import psycopg
+
+    _import(app, _lines(0, 3))
+    before = stored_records(app)
+    finish = psycopg.Copy.finish
+    copies = []
+
+    def interrupted_finish(self, exc):
+        copies.append(self)
+        if len(copies) == 2:  # the second batch's COPY: the first batch's rows are sent
+            raise KeyboardInterrupt
+        finish(self, exc)
+
+    monkeypatch.setattr(psycopg.Copy, "finish", interrupted_finish)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _import(app, _lines(10, 20))
+    finally:
+        pipeline.stop_workers()
+    monkeypatch.undo()
+    assert stored_records(app) == before
+    assert len(copies) >= 2
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_json_columns_are_stored_as_sqlalchemy_encodes_them(app, jobs):
     """The import encodes JSON columns itself (in the workers when there are some): the
