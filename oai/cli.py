@@ -19,6 +19,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from oai.config import ConfigError, load_settings, masked_url, without_password
+from oai.ctrl_c import CtrlC, noted_ctrl_c
 from oai.formats import formats
 from oai.protocol.rendering import ProtocolRenderer
 from oai.store import COMMITTED, RENDER_SIGNATURE, Store
@@ -94,8 +95,9 @@ def cli() -> None:
     """oaipress: an OAI-PMH 2.0 data provider for journal articles and their rights."""
 
 
-def _lines(stream: IO[bytes], advance: Any) -> Iterator[bytes]:
+def _lines(stream: IO[bytes], advance: Any, ctrl_c: CtrlC) -> Iterator[bytes]:
     for line in stream:
+        ctrl_c.check()
         advance(len(line))
         yield line
 
@@ -109,7 +111,6 @@ def run_import(
     batch_size: int = 500,
     jobs: int | None = None,
 ) -> None:
-    store, renderer = _open(settings)
     # When Ctrl-C lands inside a batched insert, psycopg aborts its pipeline while the
     # KeyboardInterrupt propagates and logs "error ignored terminating <Pipeline>": the
     # interruption itself is reported below, in one line, so that warning is noise.
@@ -120,18 +121,24 @@ def run_import(
     stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     committed = False
     session: Any = None
+    store: Store | None = None
     try:
-        with _progress(size, "importing") as advance, store.transaction() as session:
-            summary = import_records(
-                session,
-                _lines(stream, advance),
-                renderer,
-                keep_datestamps=keep_datestamps,
-                skip_invalid=skip_invalid,
-                batch_size=batch_size,
-                jobs=jobs,
-            )
-        committed = True
+        with noted_ctrl_c() as ctrl_c:
+            # Opened inside: a Ctrl-C while the store is created is an interruption too.
+            store, renderer = _open(settings)
+            with _progress(size, "importing") as advance, store.transaction() as session:
+                summary = import_records(
+                    session,
+                    _lines(stream, advance, ctrl_c),
+                    renderer,
+                    keep_datestamps=keep_datestamps,
+                    skip_invalid=skip_invalid,
+                    batch_size=batch_size,
+                    jobs=jobs,
+                )
+                ctrl_c.check()  # the last lines' writes may have swallowed it
+            committed = True
+            ctrl_c.check()  # swallowed during the commit: reported as stored
         if summary.added + summary.updated + summary.deleted:
             refresh_statistics(store.engine)
     except ImportRejected as rejected:
@@ -160,7 +167,8 @@ def run_import(
         stop_workers()
         if stream is not sys.stdin.buffer:
             stream.close()
-        store.dispose()
+        if store is not None:
+            store.dispose()
     for error in summary.errors:
         click.echo(f"{path}: skipped {error}", err=True)
     click.echo(f"{path}: {summary}", err=True)

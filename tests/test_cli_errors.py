@@ -161,6 +161,39 @@ def test_a_database_error_raised_while_cleaning_up_after_ctrl_c_is_reported_as_t
     assert oaipress("export").output == before
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the point
+def test_a_ctrl_c_that_python_swallows_in_a_finalizer_still_stops_the_import(
+    cli_env, tmp_path, monkeypatch
+):
+    """Python drops an exception raised in a finalizer ("Exception ignored in …"): a
+    Ctrl-C landing in one (a weakref callback, seen in a real import) was lost, and the
+    import went on to store everything. The noted Ctrl-C stops it at the next line."""
+    from oai import cli as cli_module
+
+    real_import = cli_module.import_records
+
+    class Finalized:
+        def __del__(self) -> None:
+            signal.raise_signal(signal.SIGINT)  # its KeyboardInterrupt is swallowed
+
+    def lines_with_a_swallowed_ctrl_c(lines: Any) -> Any:
+        for number, line in enumerate(lines):
+            if number == 1:
+                Finalized()  # dropped at once: __del__ runs here
+            yield line
+
+    def import_records(session: Any, lines: Any, *args: Any, **kwargs: Any) -> Any:
+        return real_import(session, lines_with_a_swallowed_ctrl_c(lines), *args, **kwargs)
+
+    path = write_jsonl(tmp_path / "a.jsonl", [make_record(i) for i in range(5)])
+    before = oaipress("export").output
+    monkeypatch.setattr(cli_module, "import_records", import_records)
+    result = oaipress("import", "--jobs", "1", path)
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip().splitlines()[-1] == f"{path}: interrupted; nothing was stored"
+    assert oaipress("export").output == before
+
+
 # --- --skip-invalid -----------------------------------------------------------------------
 
 
