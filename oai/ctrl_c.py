@@ -10,10 +10,12 @@ and the import asks :meth:`CtrlC.check` between lines and before it commits.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 
 class CtrlC:
@@ -39,7 +41,17 @@ def noted_ctrl_c() -> Iterator[CtrlC]:
         yield ctrl_c
         return
     previous = signal.signal(signal.SIGINT, ctrl_c._handle)
+    previous_hook = sys.unraisablehook
+
+    def quiet_about_ctrl_c(unraisable: Any) -> None:
+        # Noted, and raised again by ``check``: Python's "Exception ignored in …"
+        # traceback would only bury the one line that reports the interruption.
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_about_ctrl_c
     try:
         yield ctrl_c
     finally:
+        sys.unraisablehook = previous_hook
         signal.signal(signal.SIGINT, previous)
