@@ -170,8 +170,13 @@ def kill_group(proc: subprocess.Popen, grace: float) -> None:
             continue
 
 
-def spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """Start ``cmd`` in its own process group, appending its output to ``log_path``."""
+def spawn(
+    cmd: list[str], env: dict[str, str], log_path: Path, cwd: Path = REPO
+) -> subprocess.Popen:
+    """Start ``cmd`` in its own process group, appending its output to ``log_path``.
+
+    ``python -m`` imports from ``cwd`` first: another checkout runs from its own.
+    """
     with open(log_path, "ab") as logf:  # the child keeps its own descriptor
         logf.write(f"$ {shlex.join(cmd)}\n".encode())
         logf.flush()
@@ -181,7 +186,7 @@ def spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Pop
             stdout=logf,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            cwd=REPO,
+            cwd=cwd,
             start_new_session=True,
         )
 
@@ -251,8 +256,9 @@ def start_server(
     base_url: str,
     log_path: Path,
     startup_timeout: float,
+    cwd: Path = REPO,
 ) -> Server:
-    proc = spawn(cmd, env, log_path)
+    proc = spawn(cmd, env, log_path, cwd)
     sampler = RssSampler(proc.pid)
     sampler.start()
     server = Server(name, base_url, proc, log_path, sampler)
