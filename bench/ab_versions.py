@@ -31,11 +31,13 @@ from bench.run import (
     BENCH,
     LOOPBACK,
     REPO,
+    BenchError,
     Server,
     concurrent_harvest,
     empty_store_url,
     ensure_corpus,
     log,
+    pg_admin,
     remove_sqlite,
     run_timed,
     start_server,
@@ -138,23 +140,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--out-dir", type=Path, default=BENCH / "out")
+    parser.add_argument("--keep", action="store_true", help="keep the two stores afterwards")
     args = parser.parse_args(argv)
     if not (args.other / "oai" / "cli.py").is_file():
         parser.error(f"{args.other} is not an oaipress checkout (no oai/cli.py)")
     if args.rounds < 1 or args.concurrency < 1:
         parser.error("--rounds and --concurrency must be positive")
     (args.out_dir / "logs").mkdir(parents=True, exist_ok=True)
+    store = f"oaipress_bench_ab_{args.size}"
+    baseline_db = args.out_dir / f"baseline-ab-{args.size}.sqlite"
+    try:
+        store_url = empty_store_url(args.backend, store, args.out_dir, args.pg_admin_url)
+        _run(args, store_url, baseline_db)
+    except (BenchError, oai.HarvestError) as error:
+        log(f"stopped: {error}")
+        return 1
+    finally:
+        if not args.keep:  # a 100k store is hundreds of MB; two of them, per run
+            remove_sqlite(baseline_db)
+            if args.backend == "sqlite":
+                remove_sqlite(args.out_dir / f"{store}.db")
+            else:
+                pg_admin(args.pg_admin_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", store)
+    return 0
 
+
+def _run(args: argparse.Namespace, store_url: str, baseline_db: Path) -> None:
     corpus, _ = ensure_corpus(args.size, args.seed, args.out_dir)
-    store_url = empty_store_url(
-        args.backend, f"oaipress_bench_ab_{args.size}", args.out_dir, args.pg_admin_url
-    )
     env = dict(os.environ, OAIPRESS_DATABASE_URL=store_url, OAIPRESS_FORMATS="oai_dc")
     env["OAIPRESS_SECRET_KEY"] = "bench"
     importing = [sys.executable, "-m", "oai.cli", "import", "--keep-datestamps", str(corpus)]
     seconds, _ = run_timed(importing, env, args.out_dir / "logs" / "ab-import.log", 7200)
     log(f"imported {args.size:,} records in {seconds:.0f} s")
-    baseline_db = args.out_dir / f"baseline-ab-{args.size}.sqlite"
     remove_sqlite(baseline_db)
     loading = [sys.executable, str(BENCH / "baseline.py"), "load", str(corpus), str(baseline_db)]
     run_timed(loading, dict(os.environ), args.out_dir / "logs" / "ab-baseline-load.log", 7200)
@@ -168,7 +185,6 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
     print(_report(args, figures))
     log(f"measured in {time.perf_counter() - started:.0f} s")
-    return 0
 
 
 if __name__ == "__main__":
