@@ -152,14 +152,14 @@ def run_import(
             "(--skip-invalid stores the good lines)"
         ) from None
     except KeyboardInterrupt:
-        _interrupted(path, committed)
+        _interrupted(path, _stored(committed, session))
     except Exception as failure:
         if _raised_while_interrupted(failure):
-            _interrupted(path, committed)
+            _interrupted(path, _stored(committed, session))
         if not isinstance(failure, _database_errors()):
             raise
         # A full disk, a database gone away: one line, never a traceback.
-        stored = committed or (session is not None and session.info.get(COMMITTED, False))
+        stored = _stored(committed, session)
         raise click.ClickException(_write_failure(path, failure, stored)) from None
     finally:
         # Whatever ended the import, its worker processes stop now, not when the garbage
@@ -179,13 +179,19 @@ def run_import(
         )
 
 
-def _interrupted(path: str, committed: bool) -> NoReturn:
+def _stored(committed: bool, session: Any) -> bool:
+    """Whether the import's transaction committed: a failure or a Ctrl-C may come after
+    the commit, while its datestamps are confirmed (oai.store.Store.transaction)."""
+    return committed or (session is not None and session.info.get(COMMITTED, False))
+
+
+def _interrupted(path: str, stored: bool) -> NoReturn:
     """Ctrl-C: before the commit, the transaction was rolled back.
 
     130 is what shells report for a command ended by SIGINT.
     """
-    stored = "the import was stored" if committed else "nothing was stored"
-    click.echo(f"{path}: interrupted; {stored}", err=True)
+    outcome = "the import was stored" if stored else "nothing was stored"
+    click.echo(f"{path}: interrupted; {outcome}", err=True)
     raise SystemExit(130) from None
 
 

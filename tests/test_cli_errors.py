@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, text
 
 from oai.cli import cli
 from tests.conftest import make_record
@@ -159,6 +160,25 @@ def test_a_database_error_raised_while_cleaning_up_after_ctrl_c_is_reported_as_t
     assert result.exit_code == 130
     assert result.stderr.strip().splitlines() == [f"{path}: interrupted; nothing was stored"]
     assert oaipress("export").output == before
+
+
+def test_a_ctrl_c_after_the_commit_says_the_import_was_stored(cli_env, tmp_path, monkeypatch):
+    """A Ctrl-C while the committed import's datestamps are confirmed comes after the
+    commit: the records are stored, and the one line must say so, not "nothing"."""
+    from oai import store as store_module
+
+    def interrupted_confirm(*_args: Any) -> None:
+        raise KeyboardInterrupt
+
+    path = write_jsonl(tmp_path / "a.jsonl", [make_record(i) for i in range(3)])
+    monkeypatch.setattr(store_module, "confirm", interrupted_confirm)
+    result = oaipress("import", path)
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == [f"{path}: interrupted; the import was stored"]
+    engine = create_engine(cli_env)  # the rows are committed (under a stamp not yet due)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM records")) == 3
+    engine.dispose()
 
 
 def test_a_ctrl_c_that_python_swallows_in_a_finalizer_still_stops_the_import(
